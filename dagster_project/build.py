@@ -1,0 +1,80 @@
+"""Run the whole build in-process through Dagster and summarize what happened.
+
+The CLI and the integration tests both call ``run_build``, so what a user runs is what the
+tests exercise: the same job, the same checks, the same failure reporting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from dagster_project.settings import Settings
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    run_id: str
+    success: bool
+    failed_checks: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    skipped_steps: list[str] = field(default_factory=list)
+    materialized: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.success and not self.failed_checks
+
+    def failure_report(self) -> str:
+        lines = [f"Build FAILED (Dagster run {self.run_id}):"]
+        lines += [f"  blocking check {c}" for c in self.failed_checks]
+        lines += [f"  step {s}" for s in self.failed_steps]
+        if self.skipped_steps:
+            lines.append(f"  not run because of the failures: {', '.join(self.skipped_steps)}")
+        lines.append(
+            "Marts downstream of a failure were not rebuilt; the published copy is unchanged."
+        )
+        return "\n".join(lines)
+
+
+def run_build(
+    settings: Settings, instance: dg.DagsterInstance, show_progress: bool = True
+) -> BuildOutcome:
+    """Materialize every asset and check of the build job for ``settings``."""
+    from dagster_project.definitions import BUILD_JOB_NAME, build_definitions
+
+    job = build_definitions(settings).resolve_job_def(BUILD_JOB_NAME)
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"progress": {}}} if show_progress else None,
+        tags={"rotation/source": settings.source},
+    )
+    failed_checks, failed_steps, materialized = [], [], []
+    started = set()
+    for event in result.all_events:
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            started.add(event.step_key)
+        if kind == "ASSET_CHECK_EVALUATION" and not event.asset_check_evaluation_data.passed:
+            data = event.asset_check_evaluation_data
+            failed_checks.append(
+                f"{data.asset_key.to_user_string()}:{data.check_name}: {data.description}"
+            )
+        elif kind == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            message = error.message.strip() if error else "unknown error"
+            failed_steps.append(f"{event.step_key}: {message}")
+        elif kind == "ASSET_MATERIALIZATION":
+            materialized.append(event.asset_key.to_user_string())
+    # A step whose upstream failed never starts (Dagster logs no skip event for it).
+    skipped = sorted(node.name for node in job.graph.nodes if node.name not in started)
+    return BuildOutcome(
+        run_id=result.run_id,
+        success=result.success,
+        failed_checks=failed_checks,
+        failed_steps=failed_steps,
+        skipped_steps=skipped,
+        materialized=materialized,
+    )

@@ -1,0 +1,151 @@
+"""The ``rotation`` command: build the warehouse through Dagster, query its published copy."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from dagster_project import settings as cfg
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _set_env(name: str, value) -> None:
+    if value is not None:
+        os.environ[name] = str(value)
+
+
+def _apply_common(args: argparse.Namespace) -> cfg.Settings:
+    """Write the flags into the environment, so every path reads one set of settings."""
+    _set_env(
+        cfg.ENV_WAREHOUSE, Path(args.warehouse).expanduser().resolve() if args.warehouse else None
+    )
+    for attr, env in (
+        ("source", cfg.ENV_SOURCE),
+        ("start", cfg.ENV_START),
+        ("end", cfg.ENV_END),
+        ("tickers", cfg.ENV_SAMPLE_TICKERS),
+        ("years", cfg.ENV_SAMPLE_YEARS),
+        ("seed", cfg.ENV_SAMPLE_SEED),
+    ):
+        _set_env(env, getattr(args, attr, None))
+    return cfg.Settings.from_env()
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    settings = _apply_common(args)
+    home = cfg.ensure_dagster_home()
+    print(
+        f"rotation build: source={settings.source} warehouse={settings.warehouse}\n"
+        f"  Dagster instance: {home} (runs show in `uv run dagster dev`)",
+        file=sys.stderr,
+    )
+    from dagster_project.dbt_project import ensure_manifest
+
+    ensure_manifest()
+    import dagster as dg
+
+    from dagster_project.build import run_build
+    from dagster_project.warehouse import published_path
+
+    with dg.DagsterInstance.get() as instance:
+        outcome = run_build(settings, instance)
+    if outcome.ok:
+        print(
+            f"\nBuilt {settings.warehouse}\n"
+            f"Published read-only copy: {published_path(settings.warehouse)}\n"
+            'Query it: uv run rotation sql "select * from marts.relative_performance limit 5"',
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    print("\n" + outcome.failure_report(), file=sys.stderr)
+    return EXIT_FAILED
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    settings = _apply_common(args)
+    from dagster_project.warehouse import WarehouseError, connect, published_path
+
+    target = published_path(settings.warehouse)
+    try:
+        with connect(target, read_only=True) as con:
+            frame = con.execute(args.query).df()
+    except WarehouseError as exc:
+        print(f"rotation sql: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # DuckDB parser/binder/catalog errors: show them plainly.
+        print(f"rotation sql: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(format_frame(frame, args.format))
+    return EXIT_OK
+
+
+def format_frame(frame, fmt: str) -> str:
+    """Render a result as an aligned table, CSV or JSON records (dates as ISO strings)."""
+    frame = _dates_as_text(frame)
+    if fmt == "csv":
+        return frame.to_csv(index=False).rstrip("\n")
+    if fmt == "json":
+        return frame.to_json(orient="records", date_format="iso", indent=1)
+    if frame.empty:
+        return "(no rows)"
+    return frame.to_string(index=False, max_rows=None)
+
+
+def _dates_as_text(frame):
+    """DuckDB DATEs arrive as midnight timestamps; print them as plain ``YYYY-MM-DD``."""
+    frame = frame.copy()
+    for column in frame.columns:
+        values = frame[column]
+        if str(values.dtype).startswith("datetime64") and (values.dt.normalize() == values).all():
+            frame[column] = values.dt.strftime("%Y-%m-%d")
+    return frame
+
+
+def _add_warehouse(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--warehouse",
+        help=f"DuckDB warehouse file (default {cfg.DEFAULT_WAREHOUSE}; env {cfg.ENV_WAREHOUSE})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rotation",
+        description="Small-cap vs large-cap rotation warehouse (Dagster + dbt + DuckDB).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    build = sub.add_parser("build", help="Materialize every asset and check through Dagster.")
+    build.add_argument(
+        "--source", help="sample (default), live, or files:DIR (env ROTATION_SOURCE)"
+    )
+    build.add_argument("--start", help="first date to load, YYYY-MM-DD")
+    build.add_argument("--end", help="last date to load, YYYY-MM-DD")
+    _add_warehouse(build)
+    build.add_argument("--tickers", type=int, help="sample source: number of tickers")
+    build.add_argument("--years", type=int, help="sample source: years of history")
+    build.add_argument("--seed", type=int, help="sample source: random seed (default 42)")
+    build.set_defaults(func=cmd_build)
+
+    sql = sub.add_parser("sql", help="Run SQL on the published read-only copy.")
+    sql.add_argument("query", help='e.g. "select * from marts.fct_daily_prices limit 5"')
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    _add_warehouse(sql)
+    sql.set_defaults(func=cmd_sql)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except cfg.SettingsError as exc:
+        print(f"rotation: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

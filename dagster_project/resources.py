@@ -1,0 +1,90 @@
+"""Dagster resources: the warehouse file and the source, both built from ``Settings``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from dagster_project import warehouse as wh
+from dagster_project.schemas import RawTable
+from dagster_project.settings import Settings
+from dagster_project.sources import Source, Window, build_source, default_window
+
+WAREHOUSE_POOL = "duckdb_warehouse"
+"""Every asset that opens the warehouse file for writing runs in this pool (limit 1)."""
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file and its published read-only copy."""
+
+    path: str
+
+    @property
+    def file(self) -> Path:
+        return Path(self.path)
+
+    @property
+    def published_file(self) -> Path:
+        return wh.published_path(self.file)
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with wh.connect(self.file, read_only=read_only) as con:
+            yield con
+
+    def read_frame(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        with self.connect(read_only=True) as con:
+            return con.execute(sql, params or []).df()
+
+    def replace_window(
+        self, table: RawTable, frame: pd.DataFrame, source_label: str, window: Window | None
+    ) -> wh.WriteResult:
+        loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        with self.connect() as con:
+            wh.ensure_raw_schema(con)
+            wh.assert_single_source(con, self.file, source_label)
+            return wh.replace_window(con, table, frame, source_label, window, loaded_at)
+
+
+class SourceResource(dg.ConfigurableResource):
+    """Which source feeds the warehouse, and the date window a build loads."""
+
+    spec: str = "sample"
+    start: str | None = None
+    end: str | None = None
+    sample_tickers: int | None = None
+    sample_years: int | None = None
+    sample_seed: int = 42
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SourceResource:
+        return cls(
+            spec=settings.source,
+            start=settings.start.isoformat() if settings.start else None,
+            end=settings.end.isoformat() if settings.end else None,
+            sample_tickers=settings.sample_tickers,
+            sample_years=settings.sample_years,
+            sample_seed=settings.sample_seed,
+        )
+
+    def settings(self) -> Settings:
+        return Settings(
+            source=self.spec,
+            start=dt.date.fromisoformat(self.start) if self.start else None,
+            end=dt.date.fromisoformat(self.end) if self.end else None,
+            sample_tickers=self.sample_tickers,
+            sample_years=self.sample_years,
+            sample_seed=self.sample_seed,
+        )
+
+    def get(self) -> Source:
+        return build_source(self.settings())
+
+    def window(self) -> Window:
+        return default_window(self.settings())

@@ -1,0 +1,128 @@
+"""The canonical raw schemas: the one contract every source writes and dbt reads.
+
+Every source returns frames with exactly the *payload* columns below; the writer adds
+``source`` and ``loaded_at``. Prices are as traded (``close`` is not adjusted for later
+splits or dividends): adjustment happens in dbt from ``dividends`` and ``splits`` so a
+corporate action that arrives after earlier loads never leaves a kink in history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A raw table: its payload columns (name -> DuckDB type) and its natural key."""
+
+    name: str
+    payload: dict[str, str]
+    key: tuple[str, ...]
+    date_column: str
+    description: str
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return {**self.payload, "source": "VARCHAR NOT NULL", "loaded_at": "TIMESTAMP NOT NULL"}
+
+    @property
+    def qualified_name(self) -> str:
+        return f"raw.{self.name}"
+
+    def ddl(self) -> str:
+        cols = ",\n  ".join(f"{name} {dtype}" for name, dtype in self.columns.items())
+        return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} (\n  {cols}\n)"
+
+
+PRICES = RawTable(
+    name="prices",
+    payload={
+        "ticker": "VARCHAR NOT NULL",
+        "trade_date": "DATE NOT NULL",
+        "open": "DOUBLE",
+        "high": "DOUBLE",
+        "low": "DOUBLE",
+        "close": "DOUBLE",
+        "adj_close": "DOUBLE",
+        "volume": "DOUBLE",
+        "dividends": "DOUBLE",
+        "splits": "DOUBLE",
+    },
+    key=("ticker", "trade_date"),
+    date_column="trade_date",
+    description=(
+        "One row per ticker per trading day, as traded. dividends: cash per share going ex "
+        "that day (0 when none). splits: split ratio effective that day (2.0 for 2-for-1, "
+        "0 or NULL when none). adj_close: the source's own adjusted close where it has one "
+        "(informational; marts adjust from close, dividends and splits)."
+    ),
+)
+
+FUNDAMENTALS = RawTable(
+    name="fundamentals",
+    payload={
+        "ticker": "VARCHAR NOT NULL",
+        "period_end": "DATE NOT NULL",
+        "report_date": "DATE",
+        "eps": "DOUBLE",
+        "eps_estimate": "DOUBLE",
+        "shares_outstanding": "DOUBLE",
+    },
+    key=("ticker", "period_end"),
+    date_column="period_end",
+    description=(
+        "One row per ticker per fiscal quarter. eps: diluted EPS for the quarter in the share "
+        "terms of that quarter. report_date: when it became public (NULL: assume period_end "
+        "+ 45 days). eps_estimate: consensus EPS estimate for the quarter, where known."
+    ),
+)
+
+VALUATION_SNAPSHOTS = RawTable(
+    name="valuation_snapshots",
+    payload={
+        "ticker": "VARCHAR NOT NULL",
+        "snapshot_date": "DATE NOT NULL",
+        "trailing_pe": "DOUBLE",
+        "forward_pe": "DOUBLE",
+        "market_cap": "DOUBLE",
+    },
+    key=("ticker", "snapshot_date"),
+    date_column="snapshot_date",
+    description="Point-in-time valuation as the source reported it that day; accumulates nightly.",
+)
+
+RATES = RawTable(
+    name="rates",
+    payload={
+        "series_id": "VARCHAR NOT NULL",
+        "obs_date": "DATE NOT NULL",
+        "value": "DOUBLE",
+    },
+    key=("series_id", "obs_date"),
+    date_column="obs_date",
+    description="One row per FRED series per observation date, in the series' own units.",
+)
+
+UNIVERSE = RawTable(
+    name="universe",
+    payload={
+        "ticker": "VARCHAR NOT NULL",
+        "name": "VARCHAR",
+        "kind": "VARCHAR NOT NULL",
+        "size": "VARCHAR",
+        "style": "VARCHAR",
+        "sector": "VARCHAR",
+        "is_magnificent_7": "BOOLEAN NOT NULL",
+    },
+    key=("ticker",),
+    date_column="",
+    description=(
+        "One row per ticker the source covers. kind: index | etf | stock. size: large | "
+        "small (stocks: their basket; funds and indices: what they track). style: value | "
+        "growth | blend. sector: GICS sector of a stock or a sector fund."
+    ),
+)
+
+RAW_TABLES: dict[str, RawTable] = {
+    t.name: t for t in (PRICES, FUNDAMENTALS, VALUATION_SNAPSHOTS, RATES, UNIVERSE)
+}

@@ -1,0 +1,177 @@
+"""``SampleSource``: an offline, seeded, deterministic US market in the canonical schemas.
+
+It simulates the whole history once per instance (on first use), keeps it compactly in
+memory, and answers every window by slicing. What drives it, module by module:
+
+* ``fomc``: the real FOMC target history, which sets the Fed regime and the rates;
+* ``factors``: market (GARCH, fat tails), size (drift set by the Fed regime), value and
+  11 sector factors, always from 1990 so index levels do not depend on the window;
+* ``traits``: each ticker's exposures, volatility, dividends, split habit and size;
+* ``prices``: as-traded OHLCV with dividends and splits;
+* ``fundamentals``: quarterly EPS, estimates and shares consistent with prices;
+* ``rates``: FRED-style target, effective rate, 2y and 10y yields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dagster_project.schemas import FUNDAMENTALS, PRICES, RawTable
+from dagster_project.sources.base import Window
+from dagster_project.sources.sample.calibration import EPOCH
+from dagster_project.sources.sample.factors import simulate_factors
+from dagster_project.sources.sample.fundamentals import fundamentals_frame, quarter_ends
+from dagster_project.sources.sample.prices import PriceBlock, price_frame, simulate_prices
+from dagster_project.sources.sample.rates import rates_frame
+from dagster_project.sources.sample.sessions import nyse_sessions
+from dagster_project.sources.sample.traits import instrument_traits
+from dagster_project.sources.sample.universe import (
+    Instrument,
+    load_universe,
+    scale_universe,
+    universe_frame,
+)
+
+DEFAULT_START = EPOCH
+DEFAULT_END = dt.date(2025, 12, 31)
+
+
+@dataclass(frozen=True)
+class SimulatedMarket:
+    """One full simulation: prices as a compact block, the small tables as frames."""
+
+    prices: tuple[PriceBlock, ...]
+    fundamentals: pd.DataFrame
+    rates: pd.DataFrame
+
+
+def years_before(end: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` years before ``end`` (Feb 29 falls back to Feb 28)."""
+    try:
+        return end.replace(year=end.year - years)
+    except ValueError:
+        return end.replace(year=end.year - years, day=28)
+
+
+class SampleSource:
+    """A generated market: NYSE sessions, factor-driven prices, real FOMC history.
+
+    ``tickers=N`` scales the universe to N tickers (see ``universe.scale_universe``);
+    ``years=Y`` starts the history Y years before ``end``. The same arguments always give
+    the same frames, and extending ``end`` leaves every earlier row unchanged.
+    """
+
+    label = "sample"
+    synthetic = True
+
+    def __init__(
+        self,
+        seed: int = 42,
+        tickers: int | None = None,
+        years: int | None = None,
+        start: dt.date = DEFAULT_START,
+        end: dt.date = DEFAULT_END,
+    ) -> None:
+        if years is not None:
+            if years < 1:
+                raise ValueError(f"years={years} must be at least 1")
+            start = years_before(end, years)
+        if start < EPOCH:
+            raise ValueError(
+                f"start {start} is before {EPOCH}: the sample market (and its FOMC history) "
+                "begins there"
+            )
+        if end < start:
+            raise ValueError(f"end {end} is before start {start}")
+        self.seed = seed
+        self.start = start
+        self.end = end
+        self.instruments: list[Instrument] = scale_universe(load_universe(), tickers)
+
+    def __repr__(self) -> str:
+        return (
+            f"SampleSource(seed={self.seed}, tickers={len(self.instruments)}, "
+            f"start={self.start}, end={self.end})"
+        )
+
+    def universe(self) -> pd.DataFrame:
+        return universe_frame(self.instruments)
+
+    def prices(self, window: Window) -> pd.DataFrame:
+        first, last = self._clip(window)
+        if first > last:
+            return empty_frame(PRICES)
+        return price_frame(self._market.prices, first, last)
+
+    def fundamentals(self, window: Window) -> pd.DataFrame:
+        return rows_between(self._market.fundamentals, "period_end", *self._clip(window))
+
+    def rates(self, window: Window) -> pd.DataFrame:
+        return rows_between(self._market.rates, "obs_date", *self._clip(window))
+
+    def _clip(self, window: Window) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The window intersected with the simulated history."""
+        return pd.Timestamp(max(window.start, self.start)), pd.Timestamp(min(window.end, self.end))
+
+    @functools.cached_property
+    def _market(self) -> SimulatedMarket:
+        return simulate_market(self.seed, self.instruments, self.start, self.end)
+
+
+def simulate_market(
+    seed: int, instruments: list[Instrument], start: dt.date, end: dt.date
+) -> SimulatedMarket:
+    """Run the whole simulation once.
+
+    Common factors, funds and rates run from the epoch (cheap: a few series); stocks,
+    the bulk of the work, only from ``start``.
+    """
+    epoch_sessions = nyse_sessions(pd.Timestamp(EPOCH), pd.Timestamp(end))
+    factors = simulate_factors(seed, epoch_sessions)
+    first_row = int(epoch_sessions.searchsorted(pd.Timestamp(start)))
+    sessions = epoch_sessions[first_row:]
+
+    funds = [i for i in instruments if i.is_fund]
+    fund_block, _ = simulate_prices(
+        instrument_traits(funds, seed, start), factors, epoch_sessions, seed
+    )
+    stocks = [i for i in instruments if not i.is_fund]
+    stock_traits = instrument_traits(stocks, seed, start)
+    period_ends = quarter_ends(sessions[0], pd.Timestamp(end)) if len(sessions) else []
+    stock_block, marks = simulate_prices(
+        stock_traits, factors, sessions, seed, period_ends if len(period_ends) else None
+    )
+    fundamentals = (
+        fundamentals_frame(marks, stock_traits, start, end, seed)
+        if marks is not None
+        else empty_frame(FUNDAMENTALS)
+    )
+    rates = rates_frame(pd.date_range(EPOCH, end), epoch_sessions, seed)
+    return SimulatedMarket(
+        prices=(fund_block, stock_block),
+        fundamentals=fundamentals,
+        rates=rows_between(rates, "obs_date", pd.Timestamp(start), pd.Timestamp(end)),
+    )
+
+
+def rows_between(
+    frame: pd.DataFrame, column: str, first: pd.Timestamp, last: pd.Timestamp
+) -> pd.DataFrame:
+    """Rows whose ``column`` lies in [first, last], re-indexed from 0."""
+    dates = frame[column]
+    return frame[(dates >= first) & (dates <= last)].reset_index(drop=True)
+
+
+def empty_frame(table: RawTable) -> pd.DataFrame:
+    """A frame with no rows but the table's payload columns and dtypes."""
+    dtypes = {"VARCHAR": "str", "DATE": "datetime64[ns]", "DOUBLE": "float64", "BOOLEAN": bool}
+    return pd.DataFrame(
+        {
+            name: pd.Series(dtype=dtypes[sql_type.split()[0]])
+            for name, sql_type in table.payload.items()
+        }
+    )

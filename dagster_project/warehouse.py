@@ -1,0 +1,204 @@
+"""The one writer of raw data, and the published read-only copy.
+
+DuckDB allows one writer or many readers per file, never both, so every write goes
+through here: open, replace a window in one transaction, close. Readers use the
+published copy, which is swapped in atomically after each successful build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from dagster_project.schemas import RAW_TABLES, RawTable
+from dagster_project.sources.base import Window
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse file cannot be used; the message says which file and why."""
+
+
+class MixedSourceError(WarehouseError):
+    """A build would mix data from two sources in one warehouse."""
+
+
+class SchemaMismatchError(WarehouseError):
+    """A source returned a frame that does not match the canonical raw schema."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    table: str
+    rows_deleted: int
+    rows_inserted: int
+    keys: int
+
+
+def published_path(warehouse: Path) -> Path:
+    """Where the read-only copy of a warehouse lives: ``published/`` beside it."""
+    return Path(warehouse).parent / "published" / Path(warehouse).name
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse, translating DuckDB's lock and corruption errors into plain words."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"{path} does not exist yet: run `rotation build` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        message = str(exc)
+        if "lock" in message.lower():
+            raise WarehouseError(
+                f"{path} is locked by another process (DuckDB allows one writer or many "
+                "readers, not both). Wait for the running build, or query the published copy "
+                "with `rotation sql`."
+            ) from exc
+        raise WarehouseError(f"{path} cannot be opened: {message}") from exc
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{path} is not a usable DuckDB file: {exc}") from exc
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schema and tables if they are missing (idempotent)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    for table in RAW_TABLES.values():
+        con.execute(table.ddl())
+
+
+def foreign_sources(con: duckdb.DuckDBPyConnection, source_label: str) -> dict[str, list[str]]:
+    """Which raw tables hold rows from a source other than ``source_label``."""
+    found: dict[str, list[str]] = {}
+    for table in RAW_TABLES.values():
+        rows = con.execute(
+            f"SELECT DISTINCT source FROM {table.qualified_name} WHERE source <> ? ORDER BY 1",
+            [source_label],
+        ).fetchall()
+        if rows:
+            found[table.qualified_name] = [r[0] for r in rows]
+    return found
+
+
+def assert_single_source(con: duckdb.DuckDBPyConnection, path: Path, source_label: str) -> None:
+    """Refuse to feed a warehouse from a second source: mixed data would be silently wrong."""
+    others = foreign_sources(con, source_label)
+    if others:
+        held = sorted({s for sources in others.values() for s in sources})
+        raise MixedSourceError(
+            f"{path} already holds data from source {', '.join(held)} "
+            f"(in {', '.join(others)}); this build uses source {source_label!r}. "
+            "Build into another file with --warehouse PATH, or delete this one to start over."
+        )
+
+
+def conform(frame: pd.DataFrame, table: RawTable, source_label: str) -> pd.DataFrame:
+    """Check a source frame against the canonical schema and put its columns in order."""
+    expected = list(table.payload)
+    missing = [c for c in expected if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in expected]
+    if missing or extra:
+        raise SchemaMismatchError(
+            f"source {source_label!r} returned {table.qualified_name} columns that do not match "
+            f"the raw schema: missing {missing or 'none'}, unexpected {extra or 'none'}"
+        )
+    return frame[expected]
+
+
+def replace_window(
+    con: duckdb.DuckDBPyConnection,
+    table: RawTable,
+    frame: pd.DataFrame,
+    source_label: str,
+    window: Window | None,
+    loaded_at: dt.datetime,
+) -> WriteResult:
+    """Replace exactly the window held for the frame's keys, in one transaction.
+
+    Scope of the replacement: the rows whose first key column (ticker, series) appears in
+    the frame and whose date lies inside the window. A key the source could not fetch keeps
+    its rows, and a re-run of the same window never duplicates anything.
+    """
+    frame = conform(frame, table, source_label)
+    entity = table.key[0]
+    if window is not None and table.date_column and len(frame):
+        dates = pd.to_datetime(frame[table.date_column]).dt.date
+        outside = frame[(dates < window.start) | (dates > window.end)]
+        if len(outside):
+            first = outside.iloc[0]
+            raise SchemaMismatchError(
+                f"source {source_label!r} returned {len(outside)} {table.qualified_name} rows "
+                f"outside the window {window.start}..{window.end}, e.g. {first[entity]} on "
+                f"{first[table.date_column]}"
+            )
+    con.register("incoming_frame", frame)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE incoming AS "
+                "SELECT *, ?::VARCHAR AS source, ?::TIMESTAMP AS loaded_at FROM incoming_frame",
+                [source_label, loaded_at],
+            )
+            where = f"{entity} IN (SELECT DISTINCT {entity} FROM incoming)"
+            params: list = []
+            if window is not None and table.date_column:
+                where += f" AND {table.date_column} BETWEEN ? AND ?"
+                params = [window.start, window.end]
+            deleted = con.execute(
+                f"DELETE FROM {table.qualified_name} WHERE {where}", params
+            ).fetchone()[0]
+            con.execute(f"INSERT INTO {table.qualified_name} BY NAME SELECT * FROM incoming")
+            keys = con.execute(f"SELECT count(DISTINCT {entity}) FROM incoming").fetchone()[0]
+            con.execute("DROP TABLE incoming")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.unregister("incoming_frame")
+    return WriteResult(table.qualified_name, int(deleted), len(frame), int(keys))
+
+
+def publish(warehouse: Path, published: Path) -> Path:
+    """Copy the warehouse to a read-only snapshot and swap it in atomically.
+
+    Readers (``rotation sql``, notebooks, BI tools) open the snapshot, so they never wait on
+    a build and a build never fails because a reader holds the file. The copy is written
+    to a temporary file beside the target and renamed over it, so a reader sees either the
+    old snapshot or the new one, never a half-written file.
+    """
+    published.parent.mkdir(parents=True, exist_ok=True)
+    tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    if not Path(warehouse).exists():
+        raise WarehouseError(f"{warehouse} does not exist yet: nothing to publish")
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{_sql_path(warehouse)}' AS source_db (READ_ONLY)")
+        con.execute(f"ATTACH '{_sql_path(tmp)}' AS snapshot")
+        con.execute("COPY FROM DATABASE source_db TO snapshot")
+        con.execute("DETACH snapshot")
+        con.close()
+        os.replace(tmp, published)
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    return published
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,109 @@
+-- Relative performance of each tracked pair: the ratio of the two legs' total
+-- return indices on the days both traded, its returns over trailing windows of
+-- trading rows (var `relative_return_lookbacks`), year to date, and its
+-- drawdown from the running peak.
+
+{%- set lookbacks = var('relative_return_lookbacks') %}
+{%- set horizons = ['1m', '3m', '6m', '12m'] %}
+
+with
+
+pairs as (
+
+    select * from {{ ref('relative_pairs') }}
+
+),
+
+prices as (
+
+    select
+        ticker,
+        trade_date,
+        total_return_index
+
+    from {{ ref('fct_daily_prices') }}
+
+),
+
+pair_days as (
+
+    select
+        pairs.pair,
+        numerator_prices.trade_date,
+        pairs.numerator,
+        pairs.denominator,
+        numerator_prices.total_return_index as numerator_index,
+        denominator_prices.total_return_index as denominator_index,
+        numerator_prices.total_return_index
+            / denominator_prices.total_return_index as ratio
+
+    from pairs
+    inner join prices as numerator_prices
+        on numerator_prices.ticker = pairs.numerator
+    inner join prices as denominator_prices
+        on denominator_prices.ticker = pairs.denominator
+        and denominator_prices.trade_date = numerator_prices.trade_date
+
+),
+
+year_end_ratios as (
+
+    -- the ratio on each pair's last common day of each year
+    select
+        pair,
+        year(trade_date) as ratio_year,
+        arg_max(ratio, trade_date) as year_end_ratio
+
+    from pair_days
+    group by pair, year(trade_date)
+
+),
+
+measured as (
+
+    select
+        pair_days.*,
+        {%- for horizon in horizons %}
+        pair_days.ratio
+            / lag(pair_days.ratio, {{ lookbacks[horizon] }}) over pair_history
+            - 1.0 as rel_return_{{ horizon }},
+        {%- endfor %}
+        pair_days.ratio / previous_year_end.year_end_ratio - 1.0 as rel_return_ytd,
+        pair_days.ratio
+            / max(pair_days.ratio) over (
+                partition by pair_days.pair
+                order by pair_days.trade_date
+                rows between unbounded preceding and current row
+            )
+            - 1.0 as ratio_drawdown
+
+    from pair_days
+    left join year_end_ratios as previous_year_end
+        on previous_year_end.pair = pair_days.pair
+        and previous_year_end.ratio_year = year(pair_days.trade_date) - 1
+    window pair_history as (partition by pair_days.pair order by pair_days.trade_date)
+
+),
+
+final as (
+
+    select
+        pair,
+        trade_date,
+        numerator,
+        denominator,
+        numerator_index,
+        denominator_index,
+        round(ratio, 12) as ratio,
+        {%- for horizon in horizons %}
+        round(rel_return_{{ horizon }}, 12) as rel_return_{{ horizon }},
+        {%- endfor %}
+        round(rel_return_ytd, 12) as rel_return_ytd,
+        -- rounding may not lift a value at its peak above zero
+        least(round(ratio_drawdown, 12), 0.0) as ratio_drawdown
+
+    from measured
+
+)
+
+select * from final

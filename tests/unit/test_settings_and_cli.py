@@ -1,0 +1,63 @@
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from dagster_project.cli import format_frame, main
+from dagster_project.settings import Settings, SettingsError
+from dagster_project.sources import default_window, sample_span
+
+
+def test_settings_default_to_the_sample_and_the_project_warehouse():
+    settings = Settings.from_env({})
+    assert settings.source == "sample"
+    assert settings.warehouse.name == "warehouse.duckdb"
+    assert settings.start is None and settings.sample_seed == 42
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ROTATION_SOURCE": "yahoo"}, "ROTATION_SOURCE='yahoo' is not a source"),
+        ({"ROTATION_START": "2024-13-01"}, "ROTATION_START='2024-13-01' is not a date"),
+        ({"ROTATION_SAMPLE_TICKERS": "many"}, "ROTATION_SAMPLE_TICKERS='many' is not a whole"),
+        ({"ROTATION_SAMPLE_YEARS": "0"}, "ROTATION_SAMPLE_YEARS='0' must be positive"),
+    ],
+)
+def test_bad_settings_name_the_variable(env, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
+
+
+def test_the_sample_span_does_not_move_with_the_loaded_window():
+    full = Settings(sample_years=3)
+    narrow = Settings(sample_years=3, start=dt.date(2025, 6, 2), end=dt.date(2025, 6, 30))
+    assert sample_span(full) == sample_span(narrow)
+    assert default_window(narrow).start == dt.date(2025, 6, 2)
+    assert default_window(full).start == dt.date(2022, 12, 31)
+
+
+def test_sql_output_prints_dates_as_plain_dates():
+    frame = pd.DataFrame({"day": pd.to_datetime(["2024-01-02"]), "value": [1.5]})
+    assert format_frame(frame, "csv") == "day,value\n2024-01-02,1.5"
+    assert '"day":"2024-01-02"' in format_frame(frame, "json")
+    assert format_frame(frame.iloc[0:0], "table") == "(no rows)"
+
+
+@pytest.fixture
+def isolated_env(monkeypatch):
+    """The CLI writes its flags into the environment; restore it after each test."""
+    for name in ("ROTATION_WAREHOUSE", "ROTATION_SOURCE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_sql_without_a_published_copy_says_to_build_first(tmp_path, capsys, isolated_env):
+    code = main(["sql", "select 1", "--warehouse", str(tmp_path / "w.duckdb")])
+    assert code == 1
+    assert "run `rotation build` first" in capsys.readouterr().err
+
+
+def test_a_bad_source_flag_is_a_usage_error(tmp_path, capsys, isolated_env):
+    code = main(["build", "--source", "nonsense", "--warehouse", str(tmp_path / "w.duckdb")])
+    assert code == 2
+    assert "is not a source" in capsys.readouterr().err

@@ -1,0 +1,143 @@
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dagster_project import warehouse as wh
+from dagster_project.schemas import PRICES, RATES
+from dagster_project.sources.base import Window
+
+LOADED_AT = dt.datetime(2026, 1, 1, 12, 0)
+
+
+def prices(ticker: str, days: list[str], close: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ticker": ticker,
+            "trade_date": [dt.date.fromisoformat(d) for d in days],
+            "open": close,
+            "high": close,
+            "low": close,
+            "close": close,
+            "adj_close": None,
+            "volume": 1000.0,
+            "dividends": 0.0,
+            "splits": 0.0,
+        }
+    )
+
+
+@pytest.fixture
+def con(tmp_path):
+    with wh.connect(tmp_path / "w.duckdb") as con:
+        wh.ensure_raw_schema(con)
+        yield con
+
+
+def test_reloading_a_window_replaces_it_and_leaves_the_rest(con):
+    days = ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]
+    wh.replace_window(con, PRICES, prices("SPY", days, 100.0), "sample", None, LOADED_AT)
+    window = Window(dt.date(2024, 1, 3), dt.date(2024, 1, 4))
+    result = wh.replace_window(
+        con, PRICES, prices("SPY", days[1:3], 200.0), "sample", window, LOADED_AT
+    )
+    assert (result.rows_deleted, result.rows_inserted) == (2, 2)
+    rows = con.execute("SELECT trade_date, close FROM raw.prices ORDER BY 1").fetchall()
+    assert [r[1] for r in rows] == [100.0, 200.0, 200.0, 100.0]
+
+
+def test_rerunning_the_same_window_never_duplicates(con):
+    days = ["2024-01-02", "2024-01-03"]
+    window = Window(dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+    for _ in range(3):
+        wh.replace_window(con, PRICES, prices("SPY", days, 1.0), "sample", window, LOADED_AT)
+    assert con.execute("SELECT count(*) FROM raw.prices").fetchone()[0] == 2
+
+
+def test_a_ticker_missing_from_a_reload_keeps_its_rows(con):
+    window = Window(dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+    both = pd.concat([prices("SPY", ["2024-01-02"], 1.0), prices("IWM", ["2024-01-02"], 2.0)])
+    wh.replace_window(con, PRICES, both, "sample", window, LOADED_AT)
+    wh.replace_window(con, PRICES, prices("SPY", ["2024-01-02"], 3.0), "sample", window, LOADED_AT)
+    rows = dict(con.execute("SELECT ticker, close FROM raw.prices").fetchall())
+    assert rows == {"SPY": 3.0, "IWM": 2.0}
+
+
+def test_rows_outside_the_window_are_refused_and_nothing_changes(con):
+    wh.replace_window(con, PRICES, prices("SPY", ["2024-01-02"], 1.0), "sample", None, LOADED_AT)
+    window = Window(dt.date(2024, 1, 3), dt.date(2024, 1, 4))
+    with pytest.raises(wh.SchemaMismatchError, match="outside the window"):
+        wh.replace_window(
+            con, PRICES, prices("SPY", ["2024-01-02"], 9.0), "sample", window, LOADED_AT
+        )
+    assert con.execute("SELECT close FROM raw.prices").fetchall() == [(1.0,)]
+
+
+def test_a_failed_insert_rolls_back_the_delete(con):
+    days = ["2024-01-02", "2024-01-03"]
+    wh.replace_window(con, PRICES, prices("SPY", days, 1.0), "sample", None, LOADED_AT)
+    bad = prices("SPY", days, 2.0)
+    bad["trade_date"] = [dt.date(2024, 1, 2), None]  # violates NOT NULL during the insert
+    with pytest.raises(duckdb.Error):
+        wh.replace_window(con, PRICES, bad, "sample", None, LOADED_AT)
+    assert con.execute("SELECT sum(close) FROM raw.prices").fetchone()[0] == 2.0
+
+
+def test_every_row_records_source_and_load_time(con):
+    wh.replace_window(con, PRICES, prices("SPY", ["2024-01-02"], 1.0), "sample", None, LOADED_AT)
+    assert con.execute("SELECT source, loaded_at FROM raw.prices").fetchone() == (
+        "sample",
+        LOADED_AT,
+    )
+
+
+def test_a_frame_with_the_wrong_columns_is_refused_by_name(con):
+    frame = prices("SPY", ["2024-01-02"], 1.0).drop(columns=["close"]).assign(price=1.0)
+    with pytest.raises(
+        wh.SchemaMismatchError, match=r"missing \['close'\].*unexpected \['price'\]"
+    ):
+        wh.replace_window(con, PRICES, frame, "sample", None, LOADED_AT)
+
+
+def test_a_second_source_is_refused(tmp_path, con):
+    rates = pd.DataFrame({"series_id": ["DFF"], "obs_date": [dt.date(2024, 1, 2)], "value": [5.3]})
+    wh.replace_window(con, RATES, rates, "sample", None, LOADED_AT)
+    wh.assert_single_source(con, tmp_path / "w.duckdb", "sample")
+    with pytest.raises(wh.MixedSourceError, match="already holds data from source sample"):
+        wh.assert_single_source(con, tmp_path / "w.duckdb", "live")
+
+
+def test_publish_makes_a_readable_copy_and_replaces_it_atomically(tmp_path):
+    source = tmp_path / "w.duckdb"
+    with wh.connect(source) as con:
+        wh.ensure_raw_schema(con)
+        wh.replace_window(
+            con, PRICES, prices("SPY", ["2024-01-02"], 1.0), "sample", None, LOADED_AT
+        )
+    target = wh.published_path(source)
+    wh.publish(source, target)
+    with wh.connect(source) as con:
+        wh.replace_window(
+            con, PRICES, prices("IWM", ["2024-01-02"], 1.0), "sample", None, LOADED_AT
+        )
+    wh.publish(source, target)
+    with wh.connect(target, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw.prices").fetchone()[0] == 2
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
+def test_opening_a_missing_published_copy_says_to_build_first(tmp_path):
+    missing = tmp_path / "nope.duckdb"
+    with (
+        pytest.raises(wh.WarehouseError, match="run `rotation build` first"),
+        wh.connect(missing, read_only=True),
+    ):
+        pass
+
+
+def test_a_file_that_is_not_duckdb_gets_a_clear_error(tmp_path):
+    path = tmp_path / "corrupt.duckdb"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(wh.WarehouseError, match="corrupt.duckdb"), wh.connect(path):
+        pass
