@@ -21,6 +21,8 @@ class BuildOutcome:
     failed_steps: list[str] = field(default_factory=list)
     skipped_steps: list[str] = field(default_factory=list)
     materialized: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Failed non-blocking (WARN) checks: worth reading, not a failed build."""
 
     @property
     def ok(self) -> bool:
@@ -39,19 +41,22 @@ class BuildOutcome:
 
 
 def run_build(
-    settings: Settings, instance: dg.DagsterInstance, show_progress: bool = True
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    show_progress: bool = True,
+    job_name: str | None = None,
 ) -> BuildOutcome:
-    """Materialize every asset and check of the build job for ``settings``."""
+    """Materialize every asset and check of a job (default: the whole build) for ``settings``."""
     from dagster_project.definitions import BUILD_JOB_NAME, build_definitions
 
-    job = build_definitions(settings).resolve_job_def(BUILD_JOB_NAME)
+    job = build_definitions(settings).resolve_job_def(job_name or BUILD_JOB_NAME)
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
         run_config={"loggers": {"progress": {}}} if show_progress else None,
         tags={"rotation/source": settings.source},
     )
-    failed_checks, failed_steps, materialized = [], [], []
+    failed_checks, failed_steps, materialized, warnings = [], [], [], []
     started = set()
     for event in result.all_events:
         kind = event.event_type_value
@@ -59,13 +64,12 @@ def run_build(
             started.add(event.step_key)
         if kind == "ASSET_CHECK_EVALUATION" and not event.asset_check_evaluation_data.passed:
             data = event.asset_check_evaluation_data
-            failed_checks.append(
-                f"{data.asset_key.to_user_string()}:{data.check_name}: {data.description}"
-            )
+            line = f"{data.asset_key.to_user_string()}:{data.check_name}: {data.description}"
+            # A WARN check (e.g. one ticker not fetched) is reported, never a failed build.
+            is_warning = data.severity == dg.AssetCheckSeverity.WARN
+            (warnings if is_warning else failed_checks).append(line)
         elif kind == "STEP_FAILURE":
-            error = event.step_failure_data.error
-            message = error.message.strip() if error else "unknown error"
-            failed_steps.append(f"{event.step_key}: {message}")
+            failed_steps.append(f"{event.step_key}: {root_cause(event.step_failure_data.error)}")
         elif kind == "ASSET_MATERIALIZATION":
             materialized.append(event.asset_key.to_user_string())
     # A step whose upstream failed never starts (Dagster logs no skip event for it).
@@ -77,4 +81,15 @@ def run_build(
         failed_steps=failed_steps,
         skipped_steps=skipped,
         materialized=materialized,
+        warnings=warnings,
     )
+
+
+def root_cause(error) -> str:
+    """The message of the error that started it all (Dagster wraps the user's exception in
+    "Error occurred while executing op ..."; the user's own message is what explains it)."""
+    if error is None:
+        return "unknown error"
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -52,6 +53,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     with dg.DagsterInstance.get() as instance:
         outcome = run_build(settings, instance)
+    for warning in outcome.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if outcome.ok:
         print(
             f"\nBuilt {settings.warehouse}\n"
@@ -62,6 +65,57 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_OK
     print("\n" + outcome.failure_report(), file=sys.stderr)
     return EXIT_FAILED
+
+
+LEDGER_COLUMNS = (
+    "claim_id, verdict, claimed_value AS claimed, measured_value AS measured, difference, "
+    "subject, measured_from, measured_to, claim_text, no_data_reason"
+)
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    if args.file:
+        _set_env(cfg.ENV_CLAIMS, Path(args.file).expanduser().resolve())
+    settings = _apply_common(args)
+    if args.file:
+        import dagster as dg
+
+        from dagster_project.build import run_build
+        from dagster_project.dbt_project import ensure_manifest
+        from dagster_project.definitions import CLAIMS_JOB_NAME
+
+        cfg.ensure_dagster_home()
+        ensure_manifest()
+        print(f"measuring claims in {settings.claims_file}", file=sys.stderr)
+        # Keep stdout for the ledger itself (csv/json stay machine-readable).
+        with contextlib.redirect_stdout(sys.stderr), dg.DagsterInstance.get() as instance:
+            outcome = run_build(settings, instance, show_progress=False, job_name=CLAIMS_JOB_NAME)
+        if not outcome.ok:
+            print(outcome.failure_report(), file=sys.stderr)
+            return EXIT_FAILED
+    from dagster_project.warehouse import WarehouseError, connect, published_path
+
+    columns = "*" if args.format != "table" else LEDGER_COLUMNS
+    try:
+        with connect(published_path(settings.warehouse), read_only=True) as con:
+            frame = con.execute(f"SELECT {columns} FROM marts.claims ORDER BY claim_position").df()
+    except WarehouseError as exc:
+        print(f"rotation claims: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:
+        print(
+            f"rotation claims: the published warehouse has no ledger yet ({exc}); "
+            "run `rotation build`",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    print(format_frame(frame, args.format))
+    counts = frame["verdict"].value_counts().to_dict()
+    print(
+        ", ".join(f"{counts.get(v, 0)} {v}" for v in ("supported", "contradicted", "no_data")),
+        file=sys.stderr,
+    )
+    return EXIT_OK
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -99,8 +153,11 @@ def _dates_as_text(frame):
     frame = frame.copy()
     for column in frame.columns:
         values = frame[column]
-        if str(values.dtype).startswith("datetime64") and (values.dt.normalize() == values).all():
-            frame[column] = values.dt.strftime("%Y-%m-%d")
+        if not str(values.dtype).startswith("datetime64"):
+            continue
+        present = values.dropna()
+        if (present.dt.normalize() == present).all():
+            frame[column] = values.dt.strftime("%Y-%m-%d").fillna("")
     return frame
 
 
@@ -135,6 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
     _add_warehouse(sql)
     sql.set_defaults(func=cmd_sql)
+
+    claims = sub.add_parser("claims", help="Print the claims ledger (marts.claims).")
+    claims.add_argument(
+        "--file", help="measure this claims file first (default: the ledger of the last build)"
+    )
+    claims.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    _add_warehouse(claims)
+    claims.set_defaults(func=cmd_claims)
     return parser
 
 

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from dagster_project.assets.claims import raw_claims
 from dagster_project.assets.dbt import rotation_dbt_models
 from dagster_project.assets.ingest import ingest_assets
 from dagster_project.assets.publish import build_published_warehouse
+from dagster_project.checks.fetch_failures import fetch_failure_checks
 from dagster_project.checks.raw_quality import raw_quality_checks
 from dagster_project.dbt_project import dbt_project
 from dagster_project.progress import progress_logger
-from dagster_project.resources import SourceResource, WarehouseResource
+from dagster_project.resources import ClaimsResource, SourceResource, WarehouseResource
 from dagster_project.settings import Settings
 
 BUILD_JOB_NAME = "build_all"
+CLAIMS_JOB_NAME = "claims_ledger"
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python, so a run never depends on PATH being set."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else "dbt"
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -26,14 +38,26 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         description="Load every raw table, run the quality gates, build all dbt models and "
         "publish the read-only copy. What `rotation build` runs.",
     )
+    claims_ledger = dg.define_asset_job(
+        CLAIMS_JOB_NAME,
+        selection=dg.AssetSelection.assets(raw_claims).downstream(),
+        description="Re-read the claims file and re-measure the ledger (marts.claims), then "
+        "publish. What `rotation claims --file F` runs.",
+    )
     return dg.Definitions(
-        assets=[*ingest_assets, rotation_dbt_models, build_published_warehouse(mart_keys)],
-        asset_checks=raw_quality_checks,
-        jobs=[build_all],
+        assets=[
+            *ingest_assets,
+            raw_claims,
+            rotation_dbt_models,
+            build_published_warehouse(mart_keys),
+        ],
+        asset_checks=[*raw_quality_checks, *fetch_failure_checks],
+        jobs=[build_all, claims_ledger],
         resources={
             "source": SourceResource.from_settings(settings),
             "warehouse": WarehouseResource(path=str(settings.warehouse)),
-            "dbt": DbtCliResource(project_dir=dbt_project),
+            "claims": ClaimsResource(path=str(settings.claims_file)),
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
         loggers={"progress": progress_logger},
     )

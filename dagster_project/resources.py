@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from dagster_project import warehouse as wh
 from dagster_project.schemas import RawTable
 from dagster_project.settings import Settings
 from dagster_project.sources import Source, Window, build_source, default_window
+from dagster_project.sources.base import HeldPrices
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 """Every asset that opens the warehouse file for writing runs in this pool (limit 1)."""
@@ -43,13 +44,43 @@ class WarehouseResource(dg.ConfigurableResource):
             return con.execute(sql, params or []).df()
 
     def replace_window(
-        self, table: RawTable, frame: pd.DataFrame, source_label: str, window: Window | None
+        self,
+        table: RawTable,
+        frame: pd.DataFrame,
+        source_label: str,
+        window: Window | None,
+        key_windows: Mapping[str, Window] | None = None,
     ) -> wh.WriteResult:
         loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         with self.connect() as con:
             wh.ensure_raw_schema(con)
             wh.assert_single_source(con, self.file, source_label)
-            return wh.replace_window(con, table, frame, source_label, window, loaded_at)
+            return wh.replace_window(
+                con, table, frame, source_label, window, loaded_at, key_windows
+            )
+
+    def assert_single_source(self, source_label: str) -> None:
+        """Stop now if the warehouse holds another source's rows: a load checks this before
+        it fetches, so a wrong ``--source`` costs no time on the network."""
+        with self.connect() as con:
+            wh.ensure_raw_schema(con)
+            wh.assert_single_source(con, self.file, source_label)
+
+    def held_prices(self, depth: int) -> HeldPrices:
+        """What ``raw.prices`` holds (last ``depth`` rows per ticker), for an incremental load."""
+        with self.connect() as con:
+            wh.ensure_raw_schema(con)
+            return wh.held_prices(con, depth)
+
+
+class ClaimsResource(dg.ConfigurableResource):
+    """Where the claims ledger's file is (``--file`` / ``ROTATION_CLAIMS``)."""
+
+    path: str
+
+    @property
+    def file(self) -> Path:
+        return Path(self.path)
 
 
 class SourceResource(dg.ConfigurableResource):

@@ -123,6 +123,33 @@ UNIVERSE = RawTable(
     ),
 )
 
+CLAIMS = RawTable(
+    name="claims",
+    payload={
+        "claim_id": "VARCHAR NOT NULL",
+        "position": "INTEGER NOT NULL",
+        "text": "VARCHAR",
+        "metric": "VARCHAR",
+        "ticker": "VARCHAR",
+        "versus": "VARCHAR",
+        "series_id": "VARCHAR",
+        "start_date": "DATE",
+        "end_date": "DATE",
+        "on_date": "DATE",
+        "claimed": "DOUBLE",
+        "comparison": "VARCHAR",
+        "tolerance": "DOUBLE",
+        "error": "VARCHAR",
+        "claims_file": "VARCHAR NOT NULL",
+    },
+    key=("claim_id",),
+    date_column="",
+    description=(
+        "One row per claim in the claims file, validated; a malformed claim keeps an "
+        "`error` naming its id and field. Replaced whole on every load: the file defines it."
+    ),
+)
+
 RAW_TABLES: dict[str, RawTable] = {
-    t.name: t for t in (PRICES, FUNDAMENTALS, VALUATION_SNAPSHOTS, RATES, UNIVERSE)
+    t.name: t for t in (PRICES, FUNDAMENTALS, VALUATION_SNAPSHOTS, RATES, UNIVERSE, CLAIMS)
 }

@@ -17,6 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse.duckdb"
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
+DEFAULT_CLAIMS_FILE = PROJECT_ROOT / "claims.yaml"
 
 SAMPLE_START = dt.date(1990, 1, 2)
 SAMPLE_END = dt.date(2025, 12, 31)
@@ -28,6 +29,7 @@ ENV_END = "ROTATION_END"
 ENV_SAMPLE_TICKERS = "ROTATION_SAMPLE_TICKERS"
 ENV_SAMPLE_YEARS = "ROTATION_SAMPLE_YEARS"
 ENV_SAMPLE_SEED = "ROTATION_SAMPLE_SEED"
+ENV_CLAIMS = "ROTATION_CLAIMS"
 
 _SOURCE_PATTERN = re.compile(r"^(sample|live|files:.+)$")
 
@@ -45,6 +47,7 @@ class Settings:
     sample_tickers: int | None = None
     sample_years: int | None = None
     sample_seed: int = 42
+    claims_file: Path = DEFAULT_CLAIMS_FILE
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -63,6 +66,7 @@ class Settings:
             sample_tickers=_parse_int(env, ENV_SAMPLE_TICKERS),
             sample_years=_parse_int(env, ENV_SAMPLE_YEARS),
             sample_seed=_parse_int(env, ENV_SAMPLE_SEED) or 42,
+            claims_file=Path(env.get(ENV_CLAIMS) or DEFAULT_CLAIMS_FILE).expanduser().resolve(),
         )
 
 

@@ -1,10 +1,19 @@
-"""Shared fixtures. Every test is offline: the sample source needs no network."""
+"""Shared fixtures. Every test is offline: the sample source needs no network, and the
+live source's tests replay recorded Yahoo and FRED answers (``tests/replay``)."""
 
 from __future__ import annotations
 
-import pytest
+import os
+
+# yfinance picks its HTTP backend at import: plain requests, so the replay adapter mounts.
+# Imported here, before any test, so its warning filters sit under pytest's own.
+os.environ.setdefault("YF_DISABLE_CURL_CFFI", "1")
+
+import pytest  # noqa: E402
+import yfinance  # noqa: E402, F401
 
 from dagster_project.settings import ENV_WAREHOUSE
+from tests.replay.fixtures import fred_server, yahoo, yfinance_cache  # noqa: E402, F401
 
 
 @pytest.fixture(scope="session")

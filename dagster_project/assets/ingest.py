@@ -1,33 +1,53 @@
 """Raw loads: one asset per raw table, each replacing its window through the one writer."""
 
+import datetime as dt
+from collections.abc import Callable
+
 import dagster as dg
-import pandas as pd
 
 from dagster_project.resources import WAREHOUSE_POOL, SourceResource, WarehouseResource
-from dagster_project.schemas import FUNDAMENTALS, PRICES, RATES, UNIVERSE, RawTable
+from dagster_project.schemas import (
+    FUNDAMENTALS,
+    PRICES,
+    RATES,
+    UNIVERSE,
+    VALUATION_SNAPSHOTS,
+    RawTable,
+)
 from dagster_project.sources import Source, Window
+from dagster_project.sources.base import Batch, IncrementalPrices, as_batch
 
 INGEST_GROUP = "ingest"
+FAILURES_KEY = "failures"
+"""Metadata entry listing the keys a load could not fetch, with reasons (read by checks)."""
+
+Fetch = Callable[[Source, Window | None, WarehouseResource], object]
+WindowOf = Callable[[SourceResource], Window | None]
 
 
 def _load(
     context: dg.AssetExecutionContext,
     table: RawTable,
-    fetch,
-    source: SourceResource,
+    fetch: Fetch,
+    window: Window | None,
+    src: Source,
     warehouse: WarehouseResource,
-    windowed: bool = True,
 ) -> dg.MaterializeResult:
-    src: Source = source.get()
-    window: Window | None = source.window() if windowed else None
+    warehouse.assert_single_source(src.label)
     span = f" for {window.start}..{window.end}" if window else ""
     context.log.info(f"fetching {table.qualified_name} from source {src.label!r}{span}")
-    frame: pd.DataFrame = fetch(src, window) if windowed else fetch(src)
-    result = warehouse.replace_window(table, frame, src.label, window)
+    batch: Batch = as_batch(fetch(src, window, warehouse))
+    result = warehouse.replace_window(table, batch.frame, src.label, window, batch.windows)
     context.log.info(
         f"{table.qualified_name}: replaced {result.rows_deleted:,} rows with "
         f"{result.rows_inserted:,} ({result.keys:,} {table.key[0]}s)"
     )
+    for key, reason in batch.failures.items():
+        context.log.warning(f"{table.qualified_name}: no data for {key}: {reason}")
+    return dg.MaterializeResult(metadata=_metadata(table, src, window, batch, result, warehouse))
+
+
+def _metadata(table, src, window, batch, result, warehouse) -> dict:
     metadata: dict = {
         "source": src.label,
         "synthetic": dg.MetadataValue.bool(src.synthetic),
@@ -36,16 +56,23 @@ def _load(
         f"{table.key[0]}_count": dg.MetadataValue.int(result.keys),
         "dagster/table_name": f"{warehouse.file.stem}.{table.qualified_name}",
         "dagster/row_count": dg.MetadataValue.int(result.rows_inserted),
+        FAILURES_KEY: dg.MetadataValue.json(dict(sorted(batch.failures.items()))),
+        "failure_count": dg.MetadataValue.int(len(batch.failures)),
     }
     if window:
         metadata["window_start"] = window.start.isoformat()
         metadata["window_end"] = window.end.isoformat()
+    if batch.windows:
+        starts = sorted({w.start for w in batch.windows.values()})
+        metadata["incremental_starts"] = dg.MetadataValue.json(
+            {day.isoformat(): sum(w.start == day for w in batch.windows.values()) for day in starts}
+        )
     if src.synthetic:
         metadata["note"] = "synthetic sample data, not market data"
-    return dg.MaterializeResult(metadata=metadata)
+    return metadata
 
 
-def _raw_asset(table: RawTable, fetch, windowed: bool = True) -> dg.AssetsDefinition:
+def _raw_asset(table: RawTable, fetch: Fetch, window_of: WindowOf) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", table.name],
         group_name=INGEST_GROUP,
@@ -56,14 +83,38 @@ def _raw_asset(table: RawTable, fetch, windowed: bool = True) -> dg.AssetsDefini
     def _asset(
         context: dg.AssetExecutionContext, source: SourceResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        return _load(context, table, fetch, source, warehouse, windowed)
+        return _load(context, table, fetch, window_of(source), source.get(), warehouse)
 
     return _asset
 
 
-raw_universe = _raw_asset(UNIVERSE, lambda src: src.universe(), windowed=False)
-raw_prices = _raw_asset(PRICES, lambda src, window: src.prices(window))
-raw_fundamentals = _raw_asset(FUNDAMENTALS, lambda src, window: src.fundamentals(window))
-raw_rates = _raw_asset(RATES, lambda src, window: src.rates(window))
+def fetch_prices(src: Source, window: Window, warehouse: WarehouseResource):
+    """Prices, incrementally where the source can: it is told what the warehouse holds."""
+    if isinstance(src, IncrementalPrices):
+        return src.incremental_prices(window, warehouse.held_prices(src.held_depth))
+    return src.prices(window)
 
-ingest_assets = [raw_universe, raw_prices, raw_fundamentals, raw_rates]
+
+def today(_source: SourceResource) -> Window:
+    """Valuation snapshots are stamped with the day they were taken: today."""
+    day = dt.date.today()
+    return Window(day, day)
+
+
+def build_window(source: SourceResource) -> Window:
+    return source.window()
+
+
+raw_universe = _raw_asset(UNIVERSE, lambda src, _w, _wh: src.universe(), lambda _s: None)
+raw_prices = _raw_asset(PRICES, fetch_prices, build_window)
+raw_fundamentals = _raw_asset(
+    FUNDAMENTALS, lambda src, window, _wh: src.fundamentals(window), build_window
+)
+raw_rates = _raw_asset(RATES, lambda src, window, _wh: src.rates(window), build_window)
+raw_valuation_snapshots = _raw_asset(
+    VALUATION_SNAPSHOTS,
+    lambda src, window, _wh: src.valuation_snapshots(window.end),
+    today,
+)
+
+ingest_assets = [raw_universe, raw_prices, raw_fundamentals, raw_rates, raw_valuation_snapshots]

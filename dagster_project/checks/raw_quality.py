@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.quality.validation import SuiteOutcome, validate_frame
-from dagster_project.resources import WarehouseResource
+from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
 
 NON_RATE_SERIES = ("CPIAUCSL",)
 """Series that are index levels, not percentages, so the [-1, 25] rule does not apply."""
@@ -76,6 +76,7 @@ def _result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
 @dg.asset_check(
     asset=dg.AssetKey(["raw", "prices"]),
     blocking=True,
+    pool=WAREHOUSE_POOL,
     description="GX suite raw_prices: positive prices, consistent OHLC, one row per ticker "
     "and day, NYSE sessions only, no gap over 5 sessions, daily moves within +/-50%.",
 )
@@ -87,6 +88,7 @@ def raw_prices_expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult
 @dg.asset_check(
     asset=dg.AssetKey(["raw", "rates"]),
     blocking=True,
+    pool=WAREHOUSE_POOL,
     description="GX suite raw_rates: FRED-style ids, rates within [-1, 25] percent, "
     "one row per series and day.",
 )

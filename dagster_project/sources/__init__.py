@@ -4,31 +4,67 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from pathlib import Path
 
 from dagster_project.settings import SAMPLE_END, SAMPLE_START, Settings
 from dagster_project.sources.base import Source, SourceError, Window
 
 __all__ = ["Source", "SourceError", "Window", "build_source", "default_window"]
 
+FILES_PREFIX = "files:"
+
 
 def build_source(settings: Settings) -> Source:
     """The source a build reads, chosen by ``--source`` / ``ROTATION_SOURCE``."""
-    span = sample_span(settings)
-    return _cached_source(
-        settings.source, settings.sample_seed, settings.sample_tickers, span.start, span.end
-    )
+    spec = settings.source
+    if spec == "sample":
+        span = sample_span(settings)
+        return _cached_sample(settings.sample_seed, settings.sample_tickers, span.start, span.end)
+    if spec == "live":
+        from dagster_project.sources.live import LiveSource
+
+        return LiveSource()
+    if spec.startswith(FILES_PREFIX):
+        folder = files_dir(spec)
+        return _cached_files(folder, folder_signature(folder))
+    raise SourceError(f"source {spec!r} is not a source: use sample, live or files:DIR")
 
 
 @functools.lru_cache(maxsize=2)
-def _cached_source(
-    spec: str, seed: int, tickers: int | None, start: dt.date, end: dt.date
-) -> Source:
-    # Cached so the assets of one run share one generated sample market.
-    if spec == "sample":
-        from dagster_project.sources.sample import SampleSource
+def _cached_sample(seed: int, tickers: int | None, start: dt.date, end: dt.date) -> Source:
+    # Cached so the assets of one run share one generated sample market. The live and
+    # files sources are not: they must see today's market and today's files.
+    from dagster_project.sources.sample import SampleSource
 
-        return SampleSource(seed=seed, tickers=tickers, start=start, end=end)
-    raise SourceError(f"source {spec!r} is not available yet: use --source sample")
+    return SampleSource(seed=seed, tickers=tickers, start=start, end=end)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_files(folder: Path, signature: tuple) -> Source:
+    # Keyed by the files' names, sizes and times: the assets of one run (and the window)
+    # parse a folder once, and any edited file is read afresh.
+    from dagster_project.sources.files import FilesSource
+
+    return FilesSource(folder)
+
+
+def folder_signature(folder: Path) -> tuple:
+    """Name, size and modification time of every file under ``folder`` (empty if none)."""
+    if not folder.is_dir():
+        return ()
+    return tuple(
+        (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    )
+
+
+def files_dir(spec: str) -> Path:
+    """The absolute folder of a ``files:DIR`` spec (relative to the working directory)."""
+    raw = spec[len(FILES_PREFIX) :].strip()
+    if not raw:
+        raise SourceError("--source files:DIR needs a folder, e.g. files:./my-data")
+    return Path(raw).expanduser().resolve()
 
 
 def sample_span(settings: Settings) -> Window:
@@ -52,6 +88,20 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 
 
 def default_window(settings: Settings) -> Window:
-    """The date window a build loads: ``--start``/``--end`` where given, else the whole span."""
-    span = sample_span(settings)
-    return Window(settings.start or span.start, settings.end or span.end)
+    """The date window a build loads: ``--start``/``--end`` where given, else the source's.
+
+    sample: its whole simulated span. live: from 1990-01-02 to today (each ticker then
+    loads only what the warehouse lacks). files: the span the files cover.
+    """
+    if settings.source == "live":
+        from dagster_project.sources.live.config import HISTORY_START
+
+        span = Window(HISTORY_START, max(dt.date.today(), HISTORY_START))
+    elif settings.source.startswith(FILES_PREFIX):
+        span = build_source(settings).span()
+    else:
+        span = sample_span(settings)
+    start, end = settings.start or span.start, settings.end or span.end
+    if end < start:
+        raise SourceError(f"the window {start}..{end} is empty: --end is before --start")
+    return Window(start, end)

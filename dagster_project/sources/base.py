@@ -3,15 +3,22 @@
 A source answers for a date window and returns frames whose columns are exactly the
 payload columns of the canonical raw schemas (``dagster_project.schemas``). It never
 writes: the warehouse writer owns every write.
+
+A fetch method may return a plain frame (it then replaces the requested window for every
+key it holds) or a ``Batch``, which can also say that some keys replace a window of their
+own (an incremental load) and which keys could not be fetched, and why.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import pandas as pd
+
+from dagster_project.schemas import PRICES, RawTable
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,60 @@ class SourceError(RuntimeError):
     """A source could not produce data; the message names what and why."""
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Rows for one raw table, the scope they replace, and the keys that failed.
+
+    Why: an incremental source replaces a different date range per ticker (five sessions
+    of overlap for one, the whole history for another that just split), and a source
+    that could not fetch some keys must report them rather than quietly return less.
+    ``windows`` maps a key (ticker, series) to the window its rows replace; keys not in
+    it replace the requested window. ``failures`` maps a key to the reason it is missing.
+    """
+
+    frame: pd.DataFrame
+    windows: Mapping[str, Window] = field(default_factory=dict)
+    failures: Mapping[str, str] = field(default_factory=dict)
+
+
+def as_batch(result: pd.DataFrame | Batch) -> Batch:
+    """A fetch result as a ``Batch``: a plain frame replaces the requested window."""
+    return result if isinstance(result, Batch) else Batch(frame=result)
+
+
+def empty_frame(table: RawTable) -> pd.DataFrame:
+    """A frame with no rows but the table's payload columns and dtypes."""
+    dtypes = {"VARCHAR": "str", "DATE": "datetime64[ns]", "DOUBLE": "float64", "BOOLEAN": bool}
+    return pd.DataFrame(
+        {
+            name: pd.Series(dtype=dtypes[sql_type.split()[0]])
+            for name, sql_type in table.payload.items()
+        }
+    )
+
+
+HELD_COLUMNS = ("ticker", "trade_date", "close", "dividends", "splits")
+
+
+@dataclass(frozen=True)
+class HeldPrices:
+    """The most recent rows ``raw.prices`` holds per ticker: what an incremental load builds on.
+
+    ``tail`` has the columns ``HELD_COLUMNS``, the last few rows of each ticker, oldest
+    first. An empty tail means the warehouse holds nothing yet.
+    """
+
+    tail: pd.DataFrame
+
+    @classmethod
+    def empty(cls) -> HeldPrices:
+        return cls(empty_frame(PRICES)[list(HELD_COLUMNS)])
+
+    def rows(self, ticker: str) -> pd.DataFrame:
+        """The held tail of one ticker (no rows when it has none)."""
+        return self.tail[self.tail["ticker"] == ticker].sort_values("trade_date")
+
+
 class Source(Protocol):
     """What every source implements."""
 
@@ -43,14 +104,36 @@ class Source(Protocol):
         """Payload columns of ``raw.universe``: every ticker the source covers."""
         ...
 
-    def prices(self, window: Window) -> pd.DataFrame:
+    def prices(self, window: Window) -> pd.DataFrame | Batch:
         """Payload columns of ``raw.prices`` for trade dates inside the window."""
         ...
 
-    def fundamentals(self, window: Window) -> pd.DataFrame:
+    def fundamentals(self, window: Window) -> pd.DataFrame | Batch:
         """Payload columns of ``raw.fundamentals`` for period ends inside the window."""
         ...
 
-    def rates(self, window: Window) -> pd.DataFrame:
+    def rates(self, window: Window) -> pd.DataFrame | Batch:
         """Payload columns of ``raw.rates`` for observation dates inside the window."""
         ...
+
+    def valuation_snapshots(self, as_of: dt.date) -> pd.DataFrame | Batch:
+        """Payload columns of ``raw.valuation_snapshots``: valuations as known on ``as_of``.
+
+        Only a source that can see today's market has them; the others legitimately
+        return an empty frame (the table then accumulates nothing).
+        """
+        ...
+
+
+@runtime_checkable
+class IncrementalPrices(Protocol):
+    """A source that fetches only the prices the warehouse lacks (live).
+
+    The ingest asset hands it what the warehouse holds; it returns a ``Batch`` whose
+    per-ticker windows say how much of each ticker's history the new rows replace.
+    """
+
+    held_depth: int
+    """How many of each ticker's latest held rows it needs to see."""
+
+    def incremental_prices(self, window: Window, held: HeldPrices) -> Batch: ...

@@ -141,3 +141,43 @@ def test_a_file_that_is_not_duckdb_gets_a_clear_error(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(wh.WarehouseError, match="corrupt.duckdb"), wh.connect(path):
         pass
+
+
+def test_each_key_can_replace_a_window_of_its_own(con):
+    days = ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]
+    both = pd.concat([prices("SPY", days, 1.0), prices("NVDA", days, 1.0)])
+    wh.replace_window(con, PRICES, both, "live", None, LOADED_AT)
+    window = Window(dt.date(2024, 1, 2), dt.date(2024, 1, 5))
+    incoming = pd.concat([prices("SPY", days[2:], 2.0), prices("NVDA", days, 3.0)])
+    result = wh.replace_window(
+        con,
+        PRICES,
+        incoming,
+        "live",
+        window,
+        LOADED_AT,
+        key_windows={"SPY": Window(dt.date(2024, 1, 4), dt.date(2024, 1, 5))},
+    )
+    assert (result.rows_deleted, result.rows_inserted) == (6, 6)
+    rows = con.execute("SELECT ticker, close FROM raw.prices ORDER BY 1, trade_date").fetchall()
+    assert rows == [("NVDA", 3.0)] * 4 + [("SPY", 1.0), ("SPY", 1.0), ("SPY", 2.0), ("SPY", 2.0)]
+
+
+def test_a_row_outside_its_keys_window_is_refused(con):
+    key_windows = {"SPY": Window(dt.date(2024, 1, 4), dt.date(2024, 1, 5))}
+    with pytest.raises(wh.SchemaMismatchError, match=r"outside the window 2024-01-04\.\.2024"):
+        wh.replace_window(
+            con, PRICES, prices("SPY", ["2024-01-03"], 1.0), "live", None, LOADED_AT, key_windows
+        )
+
+
+def test_held_prices_are_the_latest_rows_of_each_ticker(con):
+    days = ["2024-01-02", "2024-01-03", "2024-01-04"]
+    both = pd.concat([prices("SPY", days, 1.0), prices("IWM", days[:1], 2.0)])
+    wh.replace_window(con, PRICES, both, "live", None, LOADED_AT)
+    tail = wh.held_prices(con, depth=2).tail
+    assert list(zip(tail["ticker"], tail["trade_date"].dt.day, strict=True)) == [
+        ("IWM", 2),
+        ("SPY", 3),
+        ("SPY", 4),
+    ]

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dagster_project.schemas import FUNDAMENTALS, PRICES, RawTable
-from dagster_project.sources.base import Window
+from dagster_project.schemas import FUNDAMENTALS, PRICES, VALUATION_SNAPSHOTS
+from dagster_project.sources.base import Window, empty_frame
 from dagster_project.sources.sample.calibration import EPOCH
 from dagster_project.sources.sample.factors import simulate_factors
 from dagster_project.sources.sample.fundamentals import fundamentals_frame, quarter_ends
@@ -113,6 +113,11 @@ class SampleSource:
     def rates(self, window: Window) -> pd.DataFrame:
         return rows_between(self._market.rates, "obs_date", *self._clip(window))
 
+    def valuation_snapshots(self, as_of: dt.date) -> pd.DataFrame:
+        """Always empty: point-in-time valuations are what a market reported on a day, and
+        a generated market has no such record. The marts derive P/E from EPS instead."""
+        return empty_frame(VALUATION_SNAPSHOTS)
+
     def _clip(self, window: Window) -> tuple[pd.Timestamp, pd.Timestamp]:
         """The window intersected with the simulated history."""
         return pd.Timestamp(max(window.start, self.start)), pd.Timestamp(min(window.end, self.end))
@@ -164,14 +169,3 @@ def rows_between(
     """Rows whose ``column`` lies in [first, last], re-indexed from 0."""
     dates = frame[column]
     return frame[(dates >= first) & (dates <= last)].reset_index(drop=True)
-
-
-def empty_frame(table: RawTable) -> pd.DataFrame:
-    """A frame with no rows but the table's payload columns and dtypes."""
-    dtypes = {"VARCHAR": "str", "DATE": "datetime64[ns]", "DOUBLE": "float64", "BOOLEAN": bool}
-    return pd.DataFrame(
-        {
-            name: pd.Series(dtype=dtypes[sql_type.split()[0]])
-            for name, sql_type in table.payload.items()
-        }
-    )

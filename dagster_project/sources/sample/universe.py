@@ -76,7 +76,9 @@ def load_universe(path: Path = UNIVERSE_FILE) -> tuple[Instrument, ...]:
     entries = (document or {}).get("tickers")
     if not entries:
         raise ValueError(f"{path}: expected a non-empty 'tickers:' list")
-    instruments = tuple(_instrument(entry, slot, path) for slot, entry in enumerate(entries))
+    instruments = tuple(
+        instrument_from_entry(entry, slot, path) for slot, entry in enumerate(entries)
+    )
     tickers = [i.ticker for i in instruments]
     duplicates = sorted({t for t in tickers if tickers.count(t) > 1})
     if duplicates:
@@ -84,7 +86,8 @@ def load_universe(path: Path = UNIVERSE_FILE) -> tuple[Instrument, ...]:
     return instruments
 
 
-def _instrument(entry: dict, slot: int, path: Path) -> Instrument:
+def instrument_from_entry(entry: dict, slot: int, path: Path) -> Instrument:
+    """One validated instrument from a YAML (or CSV) entry; ``path`` names it in errors."""
     try:
         instrument = Instrument(
             ticker=str(entry["ticker"]),

@@ -1,10 +1,13 @@
 -- Relative performance of each tracked pair: the ratio of the two legs' total
 -- return indices on the days both traded, its returns over trailing windows of
 -- trading rows (var `relative_return_lookbacks`), year to date, and its
--- drawdown from the running peak.
+-- drawdown from the running peak. Also the daily spread (numerator's daily
+-- return minus the denominator's) and its rolling correlation with daily changes
+-- in the 2-year Treasury yield over var('rate_correlation_window') (63) rows.
 
 {%- set lookbacks = var('relative_return_lookbacks') %}
 {%- set horizons = ['1m', '3m', '6m', '12m'] %}
+{%- set correlation_window = var('rate_correlation_window') %}
 
 with
 
@@ -22,6 +25,17 @@ prices as (
         total_return_index
 
     from {{ ref('fct_daily_prices') }}
+
+),
+
+two_year_yields as (
+
+    -- forward-filled per calendar day, so every trading day reads the latest DGS2
+    select
+        rate_date,
+        dgs2
+
+    from {{ ref('int_rates_pivoted') }}
 
 ),
 
@@ -46,6 +60,22 @@ pair_days as (
 
 ),
 
+daily_moves as (
+
+    -- since the pair's previous common trading day
+    select
+        pair_days.*,
+        (numerator_index / lag(numerator_index) over pair_history)
+            - (denominator_index / lag(denominator_index) over pair_history) as spread_daily_return,
+        two_year_yields.dgs2
+            - lag(two_year_yields.dgs2) over pair_history as dgs2_change
+
+    from pair_days
+    left join two_year_yields on two_year_yields.rate_date = pair_days.trade_date
+    window pair_history as (partition by pair_days.pair order by pair_days.trade_date)
+
+),
+
 year_end_ratios as (
 
     -- the ratio on each pair's last common day of each year
@@ -63,6 +93,11 @@ measured as (
 
     select
         pair_days.*,
+        case
+            when count(pair_days.spread_daily_return * pair_days.dgs2_change) over rate_window
+                = {{ correlation_window }}
+                then corr(pair_days.spread_daily_return, pair_days.dgs2_change) over rate_window
+        end as spread_dgs2_correlation,
         {%- for horizon in horizons %}
         pair_days.ratio
             / lag(pair_days.ratio, {{ lookbacks[horizon] }}) over pair_history
@@ -77,11 +112,17 @@ measured as (
             )
             - 1.0 as ratio_drawdown
 
-    from pair_days
+    from daily_moves as pair_days
     left join year_end_ratios as previous_year_end
         on previous_year_end.pair = pair_days.pair
         and previous_year_end.ratio_year = year(pair_days.trade_date) - 1
-    window pair_history as (partition by pair_days.pair order by pair_days.trade_date)
+    window
+        pair_history as (partition by pair_days.pair order by pair_days.trade_date),
+        rate_window as (
+            partition by pair_days.pair
+            order by pair_days.trade_date
+            rows between {{ correlation_window - 1 }} preceding and current row
+        )
 
 ),
 
@@ -100,7 +141,13 @@ final as (
         {%- endfor %}
         round(rel_return_ytd, 12) as rel_return_ytd,
         -- rounding may not lift a value at its peak above zero
-        least(round(ratio_drawdown, 12), 0.0) as ratio_drawdown
+        least(round(ratio_drawdown, 12), 0.0) as ratio_drawdown,
+        round(spread_daily_return, 12) as spread_daily_return,
+        round(dgs2_change, 6) as dgs2_change,
+        -- a window where either series never moves has no correlation (NaN)
+        case
+            when not isnan(spread_dgs2_correlation) then round(spread_dgs2_correlation, 12)
+        end as spread_dgs2_corr_63d
 
     from measured
 

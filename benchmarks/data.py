@@ -1,0 +1,123 @@
+"""Write the sample market a build would load to Parquet, once, for the floor and the peer.
+
+The frames come from the very code path ``rotation build`` uses (``Settings`` ->
+``build_source`` -> ``default_window``), so the Parquet files hold, row for row, what the
+build's ingest assets write into ``raw.*``. Prices are written a year at a time to keep
+this process small (the source itself holds the simulation compactly).
+
+Run as ``python -m benchmarks.data OUT_DIR --tickers N --years Y [--seed S]``; it prints
+a JSON summary (row counts, span, the last session) on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dagster_project.settings import Settings
+from dagster_project.sources import build_source, default_window
+from dagster_project.sources.base import Window
+
+TABLES = ("prices", "fundamentals", "rates", "universe", "valuation_snapshots")
+
+
+def sample_settings(tickers: int, years: int, seed: int = 42) -> Settings:
+    """The settings ``rotation build --tickers N --years Y --seed S`` runs with."""
+    return Settings(source="sample", sample_tickers=tickers, sample_years=years, sample_seed=seed)
+
+
+def write_frame(frame: pd.DataFrame, path: Path) -> int:
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    return len(frame)
+
+
+def year_windows(window: Window) -> list[Window]:
+    """The window cut into calendar years (the last one may be partial)."""
+    out, start = [], window.start
+    while start <= window.end:
+        end = min(dt.date(start.year, 12, 31), window.end)
+        out.append(Window(start, end))
+        start = end + dt.timedelta(days=1)
+    return out
+
+
+def write_prices(source, window: Window, path: Path) -> tuple[int, list[dt.date]]:
+    """All prices of the window, one row group per year; returns rows and the last sessions."""
+    writer, rows, last_days = None, 0, []
+    try:
+        for piece in year_windows(window):
+            frame = source.prices(piece)
+            if frame.empty:
+                continue
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+            rows += len(frame)
+            days = sorted(pd.to_datetime(frame["trade_date"]).dt.date.unique())
+            last_days = (last_days + days)[-2:]
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows, last_days
+
+
+def generate(out_dir: Path, tickers: int, years: int, seed: int = 42) -> dict:
+    """Write ``<table>.parquet`` for every raw table into ``out_dir``; return a summary."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    settings = sample_settings(tickers, years, seed)
+    source = build_source(settings)
+    window = default_window(settings)
+    prices, last_days = write_prices(source, window, out_dir / "prices.parquet")
+    counts = {
+        "prices": prices,
+        "fundamentals": write_frame(source.fundamentals(window), out_dir / "fundamentals.parquet"),
+        "rates": write_frame(source.rates(window), out_dir / "rates.parquet"),
+        "universe": write_frame(source.universe(), out_dir / "universe.parquet"),
+        "valuation_snapshots": write_frame(
+            source.valuation_snapshots(window.end), out_dir / "valuation_snapshots.parquet"
+        ),
+    }
+    if len(last_days) < 2:
+        raise RuntimeError(f"the sample {window} has fewer than two sessions")
+    return {
+        "tickers": tickers,
+        "years": years,
+        "seed": seed,
+        "window_start": window.start.isoformat(),
+        "window_end": window.end.isoformat(),
+        "first_session": _first_session(out_dir / "prices.parquet"),
+        "penultimate_session": last_days[0].isoformat(),
+        "last_session": last_days[1].isoformat(),
+        "rows": counts,
+    }
+
+
+def _first_session(path: Path) -> str:
+    dates = pq.read_table(path, columns=["trade_date"]).column("trade_date")
+    return pa.compute.min(dates).as_py().date().isoformat()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--tickers", type=int, required=True)
+    parser.add_argument("--years", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    summary = generate(args.out_dir, args.tickers, args.years, args.seed)
+    json.dump(summary, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

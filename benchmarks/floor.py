@@ -1,0 +1,74 @@
+"""Run the floor: ``floor.sql`` in one DuckDB connection, nothing else.
+
+``python -m benchmarks.floor DATA_DIR DB_PATH`` loads the raw Parquet files in DATA_DIR,
+computes ``fct_daily_prices``, ``relative_performance`` and ``pe_discount`` into the
+DuckDB file DB_PATH (persisted, as the warehouse persists its marts) and prints a JSON
+summary (row counts, seconds) on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.settings import DBT_PROJECT_DIR
+
+FLOOR_SQL = Path(__file__).with_name("floor.sql")
+MARTS = ("fct_daily_prices", "relative_performance", "pe_discount")
+
+
+def floor_script(data_dir: Path) -> str:
+    """floor.sql with its input folders filled in."""
+    return (
+        FLOOR_SQL.read_text()
+        .replace("{data}", _sql_path(data_dir))
+        .replace("{seeds}", _sql_path(DBT_PROJECT_DIR / "seeds"))
+    )
+
+
+def run_floor(data_dir: Path, db_path: Path) -> dict:
+    db_path = Path(db_path)
+    db_path.unlink(missing_ok=True)
+    started = time.perf_counter()
+    con = duckdb.connect(str(db_path))
+    steps = {}
+    try:
+        # one statement at a time only to report where the time goes
+        for statement in con.extract_statements(floor_script(Path(data_dir).resolve())):
+            began = time.perf_counter()
+            con.execute(statement)
+            name = " ".join(str(statement.query).split()[:5])
+            steps[name] = round(time.perf_counter() - began, 3)
+        rows = {m: con.execute(f"select count(*) from {m}").fetchone()[0] for m in MARTS}
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows": rows,
+        "statements_seconds": steps,
+        "database": str(db_path),
+    }
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("db_path", type=Path)
+    args = parser.parse_args(argv)
+    json.dump(run_floor(args.data_dir, args.db_path), sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

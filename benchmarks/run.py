@@ -1,0 +1,261 @@
+"""The benchmark harness: the project's build against the floor and the peer, one run.
+
+    uv run python -m benchmarks.run --tickers 3000 --years 25 [--compare-history]
+
+1. writes the sample market at that scale to Parquet in a scratch folder (once);
+2. runs ``rotation build`` from an empty warehouse (through the day before the sample's
+   last session), then the nightly: ``rotation build --start D --end D`` adding that last
+   session; each as a subprocess, wall time and peak RSS of the whole process tree;
+3. runs the floor (``floor.sql`` in one DuckDB process) and the peer (``peer_pandas.py``)
+   on the Parquet files, measured the same way;
+4. checks that the floor's and the peer's marts agree with the published warehouse's;
+5. times the README's example queries on the published copy;
+6. with ``--compare-history``, repeats the full build and the nightly at half the years;
+7. writes ``results/<N>x<Y>y.json`` and the tables in ``RESULTS.md``, and prints the
+   ratios last. Exits 1 when a contestant failed or the agreement check did not pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks import report
+from benchmarks.agreement import check_agreement, check_inputs
+from benchmarks.buildlog import parse_build_log
+from benchmarks.measure import Measurement, run_measured
+from benchmarks.queries import readme_queries, time_queries
+from dagster_project.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
+
+BENCH_DIR = Path(__file__).resolve().parent
+PYTHON = sys.executable
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def clean_env(dagster_home: Path) -> dict[str, str]:
+    """The environment every contestant runs in: ours, minus any ROTATION_* setting (the
+    flags say everything), with a scratch Dagster instance configured like the project's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROTATION_")}
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DEFAULT_DAGSTER_HOME / "dagster.yaml", dagster_home / "dagster.yaml")
+    env["DAGSTER_HOME"] = str(dagster_home)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def build_command(args, warehouse: Path, years: int, start: str | None, end: str) -> list[str]:
+    command = [PYTHON, "-m", "dagster_project.cli", "build", "--source", "sample"]
+    command += ["--tickers", str(args.tickers), "--years", str(years), "--seed", str(args.seed)]
+    command += ["--warehouse", str(warehouse)]
+    if start:
+        command += ["--start", start]
+    return command + ["--end", end]
+
+
+def measured(name: str, command: list[str], scratch: Path, env: dict) -> dict:
+    log(f"{name}: {' '.join(command[1:])}")
+    # cwd: ``python -m benchmarks.*`` resolves this folder from the project root
+    log_path = scratch / "logs" / f"{name}.log"
+    result: Measurement = run_measured(command, log_path, env=env, cwd=PROJECT_ROOT)
+    figure = result.as_dict()
+    status = "ok" if result.ok else f"FAILED (exit {result.returncode}, see {result.log})"
+    log(
+        f"{name}: {result.seconds:.1f} s ({result.cpu_seconds:.1f} s CPU), "
+        f"peak RSS {figure['peak_rss_mb']:,.0f} MiB, {status}"
+    )
+    return figure
+
+
+def profile(figure: dict) -> dict:
+    return parse_build_log([figure["log"], figure["log"] + ".out"], figure["seconds"])
+
+
+def build_pair(args, scratch: Path, env: dict, years: int, sessions: dict, tag: str) -> dict:
+    """Full build from an empty warehouse, then the nightly that adds the last session."""
+    warehouse = scratch / f"warehouse-{years}y" / "warehouse.duckdb"
+    out = {"warehouse": str(warehouse)}
+    full_cmd = build_command(args, warehouse, years, None, sessions["penultimate_session"])
+    out["full_build"] = measured(f"full_build{tag}", full_cmd, scratch, env)
+    out["full_build"]["profile"] = profile(out["full_build"])
+    if out["full_build"]["returncode"] != 0:
+        return out
+    day = sessions["last_session"]
+    out["nightly"] = measured(
+        f"nightly{tag}", build_command(args, warehouse, years, day, day), scratch, env
+    )
+    out["nightly"]["profile"] = profile(out["nightly"])
+    return out
+
+
+def run(args) -> dict:
+    scratch = Path(args.scratch or tempfile.mkdtemp(prefix="rotation-bench-")).resolve()
+    scratch.mkdir(parents=True, exist_ok=True)
+    log(f"scratch folder {scratch}")
+    env = clean_env(scratch / "dagster_home")
+    result: dict = {
+        "scale": {"tickers": args.tickers, "years": args.years, "seed": args.seed},
+        "machine": report.machine(),
+        "started_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "scratch": str(scratch),
+        "figures": {},
+    }
+    figures = result["figures"]
+
+    # dbt's manifest is parsed once here, as any earlier build would have: the timed
+    # builds then measure building, not a one-off parse after someone edited a model.
+    measured(
+        "prepare_manifest",
+        [PYTHON, "-c", "from dagster_project.dbt_project import ensure_manifest as m; m()"],
+        scratch,
+        env,
+    )
+    data_dir = scratch / "data"
+    generation = measured(
+        "generate",
+        [
+            PYTHON,
+            "-m",
+            "benchmarks.data",
+            str(data_dir),
+            "--tickers",
+            str(args.tickers),
+            "--years",
+            str(args.years),
+            "--seed",
+            str(args.seed),
+        ],
+        scratch,
+        env,
+    )
+    result["data_generation"] = generation
+    sessions = generation["output"]
+    if generation["returncode"] != 0 or not sessions:
+        raise SystemExit(f"could not generate the sample data: see {generation['log']}")
+    result["scale"]["price_rows"] = sessions["rows"]["prices"]
+    result["scale"]["window"] = [sessions["window_start"], sessions["last_session"]]
+    result["nightly_day"] = sessions["last_session"]
+
+    builds = build_pair(args, scratch, env, args.years, sessions, "")
+    figures["full_build"] = builds["full_build"]
+    if "nightly" in builds:
+        figures["nightly"] = builds["nightly"]
+
+    floor_db = scratch / "floor" / "floor.duckdb"
+    floor_db.parent.mkdir(parents=True, exist_ok=True)
+    figures["floor"] = measured(
+        "floor", [PYTHON, "-m", "benchmarks.floor", str(data_dir), str(floor_db)], scratch, env
+    )
+    peer_dir = scratch / "peer"
+    figures["peer"] = measured(
+        "peer",
+        [PYTHON, "-m", "benchmarks.peer_pandas", str(data_dir), str(peer_dir)],
+        scratch,
+        env,
+    )
+
+    published = Path(builds["warehouse"]).parent / "published" / "warehouse.duckdb"
+    if figures.get("nightly", {}).get("returncode") == 0 and published.exists():
+        log("checking the floor and the peer against the published marts")
+        agreement = check_agreement(
+            published,
+            floor_db if figures["floor"]["returncode"] == 0 else None,
+            peer_dir if figures["peer"]["returncode"] == 0 else None,
+        )
+        agreement["inputs"] = check_inputs(published, data_dir)
+        agreement["ok"] = agreement["ok"] and agreement["inputs"]["ok"]
+        result["agreement"] = agreement
+        log(f"agreement {'passed' if agreement['ok'] else 'FAILED'}")
+        log(f"timing the README queries ({args.repeats} runs each)")
+        figures["queries"] = time_queries(published, readme_queries(), args.repeats)
+    else:
+        result["agreement"] = {"ok": False, "reason": "the builds did not both succeed"}
+
+    if args.compare_history:
+        half = max(1, args.years // 2)
+        history = build_pair(args, scratch, env, half, sessions, f"_{half}y")
+        history["years"] = half
+        result["history_comparison"] = history
+
+    result["ratios"] = report.ratios(figures, result.get("history_comparison"))
+    result["targets"] = report.targets(result["ratios"])
+    result["ratios_cpu"] = report.ratios(
+        figures, result.get("history_comparison"), clock="cpu_seconds"
+    )
+    result["finished_at"] = dt.datetime.now().isoformat(timespec="seconds")
+    result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    if not args.keep:
+        shutil.rmtree(scratch, ignore_errors=True)
+        result["scratch"] = None
+    return result
+
+
+def failed(result: dict) -> list[str]:
+    """What went wrong in a run (empty when every contestant ran and the marts agree)."""
+    problems = []
+    contestants = dict(result["figures"])
+    history = result.get("history_comparison") or {}
+    for key in ("full_build", "nightly"):
+        if key in history:
+            contestants[f"{key} at {history['years']}y"] = history[key]
+    for name, figure in contestants.items():
+        if figure.get("returncode", 0) != 0:
+            problems.append(f"{name} failed (exit {figure['returncode']}): see {figure['log']}")
+    for key in ("full_build", "nightly", "floor", "peer", "queries"):
+        if key not in result["figures"]:
+            problems.append(f"{key} was not measured")
+    if not result.get("agreement", {}).get("ok"):
+        problems.append("the floor/peer agreement check did not pass")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description="Benchmark the build against a hand-written DuckDB floor and a pandas peer.",
+    )
+    parser.add_argument("--tickers", type=int, default=3000)
+    parser.add_argument("--years", type=int, default=25)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--compare-history",
+        action="store_true",
+        help="also run the full build and the nightly at half the years",
+    )
+    parser.add_argument("--repeats", type=int, default=20, help="timed runs per README query")
+    parser.add_argument("--scratch", help="scratch folder (default: a new temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument(
+        "--out",
+        default=str(BENCH_DIR),
+        help="where results/<scale>.json and RESULTS.md go (default: benchmarks/)",
+    )
+    args = parser.parse_args(argv)
+
+    result = run(args)
+    out = Path(args.out)
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    path = out / "results" / f"{args.tickers}x{args.years}y.json"
+    path.write_text(json.dumps(result, indent=1, default=str) + "\n")
+    report.write_results_md(out / "RESULTS.md", out / "results")
+    log(f"wrote {path} and {out / 'RESULTS.md'}")
+    problems = failed(result)
+    for problem in problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    print(f"\nRatios at {args.tickers:,} tickers x {args.years} years:")
+    for line in report.ratio_lines(result):
+        print("  " + line)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

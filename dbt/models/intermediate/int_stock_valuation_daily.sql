@@ -1,0 +1,209 @@
+-- Every basket stock on every day it traded: market cap and the earnings known
+-- that day, the inputs of the bottom-up basket P/E and of cap weights.
+--
+-- Market cap = as-traded close x shares outstanding in that day's share terms
+-- (base shares x the day's cumulative split factor), so a split between a
+-- quarter end and the next report changes neither. The fundamentals are those
+-- of the latest quarter known on the day (known_from on or before it): nothing
+-- reported after the day is used. A state older than var('fundamentals_max_age_days')
+-- past its period end (a company that stopped reporting) is not used.
+-- Splits and quarter states are first merged into one small per-ticker event
+-- table, so the price rows take part in a single as-of join (one sort).
+-- A table: the P/E mart aggregates it by day and the period returns read it.
+
+{{ config(materialized='table') }}
+
+with
+
+universe as (
+
+    select
+        ticker,
+        size_bucket,
+        sector,
+        is_magnificent_7
+
+    from {{ ref('stg_raw__universe') }}
+    where kind = 'stock' and size_bucket in ('large', 'small')
+
+),
+
+prices as (
+
+    select
+        prices.ticker,
+        prices.trade_date,
+        prices.close,
+        prices.adj_close,
+        universe.size_bucket,
+        universe.sector,
+        universe.is_magnificent_7
+
+    from {{ ref('fct_daily_prices') }} as prices
+    inner join universe on universe.ticker = prices.ticker
+
+),
+
+splits as (
+
+    select
+        ticker,
+        trade_date,
+        cumulative_split_factor
+
+    from {{ ref('int_split_factors') }}
+
+),
+
+quarters as (
+
+    select
+        ticker,
+        period_end,
+        known_from,
+        base_shares,
+        ttm_earnings_usd,
+        forward_earnings_usd
+
+    from {{ ref('int_stock_earnings_quarterly') }}
+
+),
+
+states as (
+
+    -- two quarters known from the same day: the later quarter wins
+    select *
+    from quarters
+    qualify row_number() over (
+        partition by ticker, known_from
+        order by period_end desc
+    ) = 1
+
+),
+
+first_shares as (
+
+    -- the first share count each ticker reported, for cap weights before it
+    select
+        ticker,
+        arg_min(base_shares, known_from) as first_base_shares
+
+    from quarters
+    where base_shares is not null
+    group by ticker
+
+),
+
+event_dates as (
+
+    -- the days something changes for a ticker: a split, or a new quarter becoming known
+    select ticker, trade_date as event_date from splits
+    union
+    select ticker, known_from as event_date from states
+
+),
+
+events as (
+
+    -- the ticker's split factor and known quarter from each event until the next one:
+    -- small (splits + quarters), so the big price table is as-of joined only once
+    select
+        event_dates.ticker,
+        event_dates.event_date,
+        coalesce(splits.cumulative_split_factor, 1.0) as split_factor,
+        states.period_end as fiscal_period_end,
+        states.base_shares,
+        states.ttm_earnings_usd,
+        states.forward_earnings_usd
+
+    from event_dates
+    asof left join splits
+        on splits.ticker = event_dates.ticker
+        and event_dates.event_date >= splits.trade_date
+    asof left join states
+        on states.ticker = event_dates.ticker
+        and event_dates.event_date >= states.known_from
+
+),
+
+with_state as (
+
+    select
+        prices.*,
+        coalesce(events.split_factor, 1.0) as split_factor,
+        events.fiscal_period_end,
+        events.base_shares,
+        events.ttm_earnings_usd,
+        events.forward_earnings_usd
+
+    from prices
+    asof left join events
+        on events.ticker = prices.ticker
+        and prices.trade_date >= events.event_date
+
+),
+
+with_freshness as (
+
+    select
+        *,
+        coalesce(
+            trade_date - fiscal_period_end <= {{ var('fundamentals_max_age_days') }},
+            false
+        ) as is_state_fresh
+
+    from with_state
+
+),
+
+fresh as (
+
+    -- a state too old to describe the company any more is not used
+    select
+        ticker,
+        trade_date,
+        size_bucket,
+        sector,
+        is_magnificent_7,
+        close,
+        adj_close,
+        split_factor,
+        -- cap weights only need a share count: the latest known, however old
+        base_shares as latest_base_shares,
+        if(is_state_fresh, fiscal_period_end, null) as fiscal_period_end,
+        if(is_state_fresh, base_shares, null) as base_shares,
+        if(is_state_fresh, ttm_earnings_usd, null) as ttm_earnings_usd,
+        if(is_state_fresh, forward_earnings_usd, null) as forward_earnings_usd
+
+    from with_freshness
+
+),
+
+final as (
+
+    select
+        fresh.ticker,
+        fresh.trade_date,
+        fresh.size_bucket,
+        fresh.sector,
+        fresh.is_magnificent_7,
+        fresh.close,
+        fresh.adj_close,
+        fresh.split_factor,
+        fresh.fiscal_period_end,
+        fresh.base_shares * fresh.split_factor as shares_outstanding,
+        fresh.close * fresh.base_shares * fresh.split_factor as market_cap,
+        fresh.ttm_earnings_usd,
+        fresh.forward_earnings_usd,
+        fresh.close
+            * coalesce(fresh.latest_base_shares, first_shares.first_base_shares)
+            * fresh.split_factor as weighting_market_cap,
+        fresh.latest_base_shares is null
+            and first_shares.first_base_shares is not null as is_weight_backfilled
+
+    from fresh
+    left join first_shares on first_shares.ticker = fresh.ticker
+
+)
+
+select * from final

@@ -1,0 +1,307 @@
+-- The small-cap vs large-cap valuation gap, bottom-up from the baskets'
+-- constituents, one row per trading day.
+--
+--   basket trailing P/E = sum of market caps / sum of TTM earnings
+--   basket forward P/E  = sum of market caps / sum of forward earnings
+--
+-- over the constituents with both figures that day (int_stock_valuation_daily:
+-- point-in-time, so a day only uses quarters reported by then). Losses count,
+-- as in index P/E: a loss-maker adds its market cap and subtracts its loss.
+-- A basket P/E is NULL when its earnings sum is not positive or fewer than
+-- var('pe_min_coverage') of its priced names have the figure. discount = small /
+-- large - 1; its percentile and median are expanding (rows up to the day only).
+-- The ETF-level P/E of the size benchmarks comes from valuation snapshots where
+-- the source has them (the latest snapshot at most var('snapshot_max_age_days') old).
+
+{%- set benchmarks = var('size_benchmarks') %}
+{%- set min_coverage = var('pe_min_coverage') %}
+
+with
+
+trading_days as (
+
+    select trade_date from {{ ref('int_trading_days') }}
+
+),
+
+constituents as (
+
+    select
+        size_bucket,
+        count(*) as n_constituents
+
+    from {{ ref('stg_raw__universe') }}
+    where kind = 'stock' and size_bucket in ('large', 'small')
+    group by size_bucket
+
+),
+
+stocks as (
+
+    select
+        trade_date,
+        size_bucket,
+        is_magnificent_7,
+        market_cap,
+        ttm_earnings_usd,
+        forward_earnings_usd,
+        market_cap is not null and ttm_earnings_usd is not null as has_trailing,
+        market_cap is not null and forward_earnings_usd is not null as has_forward
+
+    from {{ ref('int_stock_valuation_daily') }}
+
+),
+
+basket_days as (
+
+    select
+        trade_date,
+        size_bucket,
+        count(*) as n_priced,
+        count(*) filter (where has_trailing) as n_trailing,
+        count(*) filter (where has_forward) as n_forward,
+        sum(market_cap) filter (where has_trailing) as trailing_market_cap,
+        sum(ttm_earnings_usd) filter (where has_trailing) as ttm_earnings,
+        sum(market_cap) filter (where has_forward) as forward_market_cap,
+        sum(forward_earnings_usd) filter (where has_forward) as forward_earnings,
+        sum(market_cap) filter (where has_trailing and not is_magnificent_7)
+            as trailing_market_cap_ex_mag7,
+        sum(ttm_earnings_usd) filter (where has_trailing and not is_magnificent_7)
+            as ttm_earnings_ex_mag7
+
+    from stocks
+    group by trade_date, size_bucket
+
+),
+
+basket_pe as (
+
+    select
+        basket_days.*,
+        constituents.n_constituents,
+        case
+            when n_trailing >= {{ min_coverage }} * n_priced and ttm_earnings > 0
+                then trailing_market_cap / ttm_earnings
+        end as trailing_pe,
+        case
+            when n_forward >= {{ min_coverage }} * n_priced and forward_earnings > 0
+                then forward_market_cap / forward_earnings
+        end as forward_pe,
+        case
+            when n_trailing >= {{ min_coverage }} * n_priced and ttm_earnings_ex_mag7 > 0
+                then trailing_market_cap_ex_mag7 / ttm_earnings_ex_mag7
+        end as trailing_pe_ex_mag7
+
+    from basket_days
+    left join constituents on constituents.size_bucket = basket_days.size_bucket
+
+),
+
+snapshots as (
+
+    select
+        ticker,
+        snapshot_date,
+        trailing_pe,
+        forward_pe
+
+    from {{ ref('stg_raw__valuation_snapshots') }}
+    where ticker in ('{{ benchmarks["small"] }}', '{{ benchmarks["large"] }}')
+
+),
+
+small_snapshots as (
+
+    select * from snapshots where ticker = '{{ benchmarks["small"] }}'
+
+),
+
+large_snapshots as (
+
+    select * from snapshots where ticker = '{{ benchmarks["large"] }}'
+
+),
+
+daily as (
+
+    select
+        trading_days.trade_date,
+        small.n_constituents as small_constituents,
+        small.n_priced as small_names_priced,
+        small.n_trailing as small_names_trailing,
+        small.n_forward as small_names_forward,
+        small.trailing_market_cap as small_market_cap,
+        small.ttm_earnings as small_ttm_earnings,
+        small.trailing_pe as small_trailing_pe,
+        small.forward_earnings as small_forward_earnings,
+        small.forward_pe as small_forward_pe,
+        large.n_constituents as large_constituents,
+        large.n_priced as large_names_priced,
+        large.n_trailing as large_names_trailing,
+        large.n_forward as large_names_forward,
+        large.trailing_market_cap as large_market_cap,
+        large.ttm_earnings as large_ttm_earnings,
+        large.trailing_pe as large_trailing_pe,
+        large.forward_earnings as large_forward_earnings,
+        large.forward_pe as large_forward_pe,
+        large.trailing_pe_ex_mag7 as large_ex_mag7_trailing_pe,
+        small.trailing_pe / large.trailing_pe - 1.0 as discount,
+        small.forward_pe / large.forward_pe - 1.0 as forward_discount
+
+    from trading_days
+    left join basket_pe as small
+        on small.trade_date = trading_days.trade_date
+        and small.size_bucket = 'small'
+    left join basket_pe as large
+        on large.trade_date = trading_days.trade_date
+        and large.size_bucket = 'large'
+
+),
+
+with_small_snapshot as (
+
+    select
+        daily.*,
+        small_snapshots.snapshot_date as small_snapshot_date,
+        small_snapshots.trailing_pe as small_snapshot_trailing_pe,
+        small_snapshots.forward_pe as small_snapshot_forward_pe
+
+    from daily
+    asof left join small_snapshots
+        on daily.trade_date >= small_snapshots.snapshot_date
+
+),
+
+with_snapshots as (
+
+    select
+        with_small_snapshot.*,
+        large_snapshots.snapshot_date as large_snapshot_date,
+        large_snapshots.trailing_pe as large_snapshot_trailing_pe,
+        large_snapshots.forward_pe as large_snapshot_forward_pe
+
+    from with_small_snapshot
+    asof left join large_snapshots
+        on with_small_snapshot.trade_date >= large_snapshots.snapshot_date
+
+),
+
+fresh_snapshots as (
+
+    select
+        * replace (
+            if(
+                trade_date - small_snapshot_date <= {{ var('snapshot_max_age_days') }},
+                small_snapshot_trailing_pe,
+                null
+            ) as small_snapshot_trailing_pe,
+            if(
+                trade_date - small_snapshot_date <= {{ var('snapshot_max_age_days') }},
+                small_snapshot_forward_pe,
+                null
+            ) as small_snapshot_forward_pe,
+            if(
+                trade_date - large_snapshot_date <= {{ var('snapshot_max_age_days') }},
+                large_snapshot_trailing_pe,
+                null
+            ) as large_snapshot_trailing_pe,
+            if(
+                trade_date - large_snapshot_date <= {{ var('snapshot_max_age_days') }},
+                large_snapshot_forward_pe,
+                null
+            ) as large_snapshot_forward_pe
+        )
+
+    from with_snapshots
+
+),
+
+trailing_history as (
+
+    -- expanding statistics over the days that have a discount, up to each day
+    select
+        trade_date,
+        cume_dist(order by discount) over history_so_far as discount_percentile,
+        median(discount) over history_so_far as discount_median_to_date
+
+    from daily
+    where discount is not null
+    window history_so_far as (
+        order by trade_date
+        rows between unbounded preceding and current row
+    )
+
+),
+
+forward_history as (
+
+    select
+        trade_date,
+        cume_dist(order by forward_discount) over history_so_far as forward_discount_percentile,
+        median(forward_discount) over history_so_far as forward_discount_median_to_date
+
+    from daily
+    where forward_discount is not null
+    window history_so_far as (
+        order by trade_date
+        rows between unbounded preceding and current row
+    )
+
+),
+
+final as (
+
+    select
+        fresh_snapshots.trade_date,
+
+        -- small-cap basket
+        cast(coalesce(small_constituents, 0) as integer) as small_constituents,
+        cast(coalesce(small_names_priced, 0) as integer) as small_names_priced,
+        cast(coalesce(small_names_trailing, 0) as integer) as small_names_trailing,
+        cast(coalesce(small_names_forward, 0) as integer) as small_names_forward,
+        round(small_market_cap, 2) as small_market_cap,
+        round(small_ttm_earnings, 2) as small_ttm_earnings,
+        round(small_trailing_pe, 10) as small_trailing_pe,
+        round(small_forward_earnings, 2) as small_forward_earnings,
+        round(small_forward_pe, 10) as small_forward_pe,
+
+        -- large-cap basket (Magnificent 7 included)
+        cast(coalesce(large_constituents, 0) as integer) as large_constituents,
+        cast(coalesce(large_names_priced, 0) as integer) as large_names_priced,
+        cast(coalesce(large_names_trailing, 0) as integer) as large_names_trailing,
+        cast(coalesce(large_names_forward, 0) as integer) as large_names_forward,
+        round(large_market_cap, 2) as large_market_cap,
+        round(large_ttm_earnings, 2) as large_ttm_earnings,
+        round(large_trailing_pe, 10) as large_trailing_pe,
+        round(large_forward_earnings, 2) as large_forward_earnings,
+        round(large_forward_pe, 10) as large_forward_pe,
+        round(large_ex_mag7_trailing_pe, 10) as large_ex_mag7_trailing_pe,
+
+        -- the gap
+        round(discount, 12) as discount,
+        round(trailing_history.discount_percentile, 12) as discount_percentile,
+        round(trailing_history.discount_median_to_date, 12) as discount_median_to_date,
+        round(forward_discount, 12) as forward_discount,
+        round(forward_history.forward_discount_percentile, 12) as forward_discount_percentile,
+        round(forward_history.forward_discount_median_to_date, 12)
+            as forward_discount_median_to_date,
+
+        -- ETF-level snapshots (the source's own figures), where the source has them
+        '{{ benchmarks["small"] }}' as small_snapshot_ticker,
+        small_snapshot_trailing_pe,
+        small_snapshot_forward_pe,
+        '{{ benchmarks["large"] }}' as large_snapshot_ticker,
+        large_snapshot_trailing_pe,
+        large_snapshot_forward_pe,
+        round(small_snapshot_trailing_pe / nullif(large_snapshot_trailing_pe, 0.0) - 1.0, 12)
+            as snapshot_discount,
+        round(small_snapshot_forward_pe / nullif(large_snapshot_forward_pe, 0.0) - 1.0, 12)
+            as snapshot_forward_discount
+
+    from fresh_snapshots
+    left join trailing_history on trailing_history.trade_date = fresh_snapshots.trade_date
+    left join forward_history on forward_history.trade_date = fresh_snapshots.trade_date
+
+)
+
+select * from final

@@ -1,0 +1,188 @@
+-- Monthly sector returns per size bucket, built bottom-up from the baskets:
+-- each sector-and-size return is the equal-weighted mean of its constituents'
+-- total returns over the month (close of the previous month's last trading day
+-- to the close of the month's last), the same method for large and small caps
+-- (there are no small-cap sector funds). Compared with the size benchmark
+-- (var 'size_benchmarks': SPY for large, IWM for small) and with the average of
+-- the bucket's sectors; ranked within the month; 3-month momentum compounds the
+-- last three monthly returns. The sector SPDR's own return rides along for large.
+
+{%- set benchmarks = var('size_benchmarks') %}
+
+with
+
+stock_months as (
+
+    select
+        period_start as month_start,
+        ticker,
+        size_bucket,
+        sector,
+        period_return
+
+    from {{ ref('int_stock_period_returns') }}
+    where period_type = 'month' and sector is not null
+
+),
+
+months as (
+
+    select
+        period_start as month_start,
+        period_label as month_label,
+        base_date,
+        end_date,
+        is_first_period
+
+    from {{ ref('int_calendar_periods') }}
+    where period_type = 'month'
+
+),
+
+benchmarks as (
+
+    select * from (
+        values
+        {%- for size_bucket, ticker in benchmarks.items() %}
+            ('{{ size_bucket }}', '{{ ticker }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as benchmark_legs (size_bucket, benchmark_ticker)
+
+),
+
+sector_funds as (
+
+    -- the sector's fund (XLK, XLF, ...): one per sector, alphabetically first if several
+    select
+        sector,
+        min(ticker) as sector_etf_ticker
+
+    from {{ ref('stg_raw__universe') }}
+    where kind = 'etf' and sector is not null
+    group by sector
+
+),
+
+fund_prices as (
+
+    select
+        ticker,
+        trade_date,
+        total_return_index
+
+    from {{ ref('fct_daily_prices') }}
+    where ticker in (
+        select benchmark_ticker from benchmarks
+        union
+        select sector_etf_ticker from sector_funds
+    )
+
+),
+
+fund_months as (
+
+    select
+        months.month_start,
+        fund_base.ticker,
+        fund_end.total_return_index / fund_base.total_return_index - 1.0 as period_return
+
+    from months
+    inner join fund_prices as fund_base
+        on fund_base.trade_date = months.base_date
+    inner join fund_prices as fund_end
+        on fund_end.ticker = fund_base.ticker
+        and fund_end.trade_date = months.end_date
+
+),
+
+sector_months as (
+
+    select
+        month_start,
+        size_bucket,
+        sector,
+        count(*) as n_constituents,
+        avg(period_return) as sector_return
+
+    from stock_months
+    group by month_start, size_bucket, sector
+
+),
+
+with_context as (
+
+    select
+        sector_months.*,
+        months.month_label,
+        months.base_date,
+        months.end_date,
+        months.is_first_period,
+        benchmarks.benchmark_ticker,
+        benchmark_months.period_return as benchmark_return,
+        avg(sector_months.sector_return) over this_month as sector_average_return,
+        rank() over (
+            partition by sector_months.month_start, sector_months.size_bucket
+            order by sector_months.sector_return desc
+        ) as return_rank,
+        case
+            when count(*) over last_three_months = 3
+                then product(1.0 + sector_months.sector_return) over last_three_months - 1.0
+        end as momentum_3m,
+        case when sector_months.size_bucket = 'large' then sector_funds.sector_etf_ticker end
+            as sector_etf_ticker,
+        case when sector_months.size_bucket = 'large' then fund_sector_months.period_return end
+            as sector_etf_return
+
+    from sector_months
+    inner join months on months.month_start = sector_months.month_start
+    left join benchmarks on benchmarks.size_bucket = sector_months.size_bucket
+    left join fund_months as benchmark_months
+        on benchmark_months.month_start = sector_months.month_start
+        and benchmark_months.ticker = benchmarks.benchmark_ticker
+    left join sector_funds on sector_funds.sector = sector_months.sector
+    left join fund_months as fund_sector_months
+        on fund_sector_months.month_start = sector_months.month_start
+        and fund_sector_months.ticker = sector_funds.sector_etf_ticker
+    window
+        this_month as (partition by sector_months.month_start, sector_months.size_bucket),
+        last_three_months as (
+            partition by sector_months.size_bucket, sector_months.sector
+            order by sector_months.month_start
+            range between interval 2 month preceding and current row
+        )
+
+),
+
+final as (
+
+    select
+        month_start,
+        month_label,
+        size_bucket,
+        sector,
+        base_date,
+        end_date,
+        is_first_period,
+        cast(n_constituents as integer) as n_constituents,
+        round(sector_return, 12) as sector_return,
+        benchmark_ticker,
+        round(benchmark_return, 12) as benchmark_return,
+        round(sector_return - benchmark_return, 12) as relative_to_benchmark,
+        round(sector_average_return, 12) as sector_average_return,
+        round(sector_return - sector_average_return, 12) as relative_to_sector_average,
+        cast(return_rank as integer) as return_rank,
+        round(momentum_3m, 12) as momentum_3m,
+        case
+            when momentum_3m is not null then cast(rank() over (
+                partition by month_start, size_bucket, momentum_3m is null
+                order by momentum_3m desc
+            ) as integer)
+        end as momentum_3m_rank,
+        sector_etf_ticker,
+        round(sector_etf_return, 12) as sector_etf_return
+
+    from with_context
+
+)
+
+select * from final

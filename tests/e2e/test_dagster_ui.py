@@ -1,0 +1,175 @@
+"""The Dagster UI, driven as a person would: open the asset graph, materialize all, watch.
+
+Runs when Debian's Chromium and the Playwright package are present (``.ci/run`` installs
+both); skipped with the reason otherwise. Everything stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from dagster_project.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+GROUPS = ("ingest", "staging", "intermediate", "marts", "publish")
+SCREENSHOTS = PROJECT_ROOT / "data" / "e2e"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _graphql(base: str, query: str) -> dict:
+    request = urllib.request.Request(
+        f"{base}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["data"]
+
+
+def _wait_for_location(base: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    query = (
+        "{ workspaceOrError { ... on Workspace { locationEntries { name "
+        "loadStatus locationOrLoadError { __typename } } } } }"
+    )
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"dagster dev exited early:\n{log.read_text()[-3000:]}")
+        try:
+            entries = _graphql(base, query)["workspaceOrError"]["locationEntries"]
+            if entries and entries[0]["loadStatus"] == "LOADED":
+                kind = entries[0]["locationOrLoadError"]["__typename"]
+                assert kind == "RepositoryLocation", f"code location failed to load: {kind}"
+                return
+        except OSError:
+            pass
+        time.sleep(2)
+    pytest.fail(f"dagster dev did not load the code location in {timeout}s")
+
+
+@pytest.fixture
+def dagster_ui(tmp_path, dbt_manifest):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(DEFAULT_DAGSTER_HOME / "dagster.yaml", home / "dagster.yaml")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "ROTATION_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "ROTATION_SAMPLE_TICKERS": "40",
+        "ROTATION_SAMPLE_YEARS": "3",
+    }
+    log = tmp_path / "dagster_dev.log"
+    # Started outside the project root so its .env (DAGSTER_HOME) does not apply.
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dagster",
+                "dev",
+                "-w",
+                str(PROJECT_ROOT / "workspace.yaml"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_location(base, process, log, timeout=240)
+        yield base, log
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _dismiss_community_dialog(page) -> None:
+    """Dagster shows a one-time "Join the community" dialog a moment after load; skip it."""
+    skip = page.get_by_role("button", name="Skip")
+    try:
+        skip.wait_for(state="visible", timeout=8_000)
+    except Exception:  # Playwright's TimeoutError: the dialog did not come this time
+        return
+    skip.click()
+    skip.wait_for(state="hidden", timeout=8_000)
+
+
+def test_materialize_everything_from_the_asset_graph(dagster_ui):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, log = dagster_ui
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(f"{base}/asset-groups", wait_until="networkidle")
+            _dismiss_community_dialog(page)
+            for group in GROUPS:
+                expect(page.get_by_text(group, exact=True).first).to_be_visible()
+            page.screenshot(path=str(SCREENSHOTS / "asset_graph.png"))
+
+            _dismiss_community_dialog(page)
+            page.get_by_role("button", name="Materialize all").click()
+            expect(page.get_by_text("Launched run")).to_be_visible(timeout=30_000)
+            page.get_by_role("link", name="View").first.click()
+            page.wait_for_url("**/runs/**", timeout=30_000)
+            run_id = page.url.rstrip("/").split("/")[-1]
+
+            deadline = time.monotonic() + 900
+            status = "STARTED"
+            while time.monotonic() < deadline:
+                status = _graphql(
+                    base, f'{{ runOrError(runId: "{run_id}") {{ ... on Run {{ status }} }} }}'
+                )["runOrError"]["status"]
+                if status in ("SUCCESS", "FAILURE", "CANCELED"):
+                    break
+                time.sleep(5)
+            assert status == "SUCCESS", f"run {run_id} ended {status}:\n{log.read_text()[-4000:]}"
+            page.reload(wait_until="networkidle")
+            expect(page.get_by_text("Success").first).to_be_visible(timeout=60_000)
+            page.screenshot(path=str(SCREENSHOTS / "run.png"))
+        finally:
+            browser.close()

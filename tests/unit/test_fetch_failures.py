@@ -1,0 +1,34 @@
+"""Reporting what a load could not fetch: metadata in, one readable line out."""
+
+import dagster as dg
+from dagster._utils.error import SerializableErrorInfo
+
+from dagster_project.build import root_cause
+from dagster_project.checks.fetch_failures import describe, failures_of
+
+
+def test_failures_are_read_back_from_materialization_metadata():
+    metadata = {"failures": dg.MetadataValue.json({"GONE": "possibly delisted"})}
+    assert failures_of(metadata) == {"GONE": "possibly delisted"}
+    assert failures_of({}) == {}
+
+
+def test_the_description_lists_keys_with_reasons_and_counts_the_rest():
+    assert describe({}, "ticker") == "every ticker was fetched"
+    many = {f"T{i:02d}": "delisted" for i in range(12)}
+    text = describe(many, "ticker")
+    assert text.startswith("12 ticker(s) not fetched") and "T00: delisted" in text
+    assert text.endswith("(and 2 more)")
+
+
+def test_a_failed_step_reports_the_users_own_error():
+    error = SerializableErrorInfo(
+        message="Error occurred while executing op",
+        stack=[],
+        cls_name="DagsterExecutionStepExecutionError",
+        cause=SerializableErrorInfo(
+            message="SourceError: live: no prices at all\n", stack=[], cls_name="SourceError"
+        ),
+    )
+    assert root_cause(error) == "SourceError: live: no prices at all"
+    assert root_cause(None) == "unknown error"
