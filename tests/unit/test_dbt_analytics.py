@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt.cli.main import dbtRunner
 
-from dagster_project.schemas import RAW_TABLES
+from tests.unit.dbt_build import dbt_built_warehouse
 
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 LOADED_AT = dt.datetime(2024, 3, 2)
 
 
@@ -100,92 +96,53 @@ def _range_on(day: dt.date) -> tuple[float, float]:
     return [(lo, hi) for start, lo, hi in RANGE_STARTS if start <= day][-1]
 
 
-def _make_raw_warehouse(path: Path) -> None:
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        for table in RAW_TABLES.values():
-            con.execute(table.ddl())
-        con.executemany(
-            "INSERT INTO raw.prices (ticker, trade_date, close, dividends, splits, source,"
-            " loaded_at) VALUES (?, ?, ?, ?, ?, 'test', ?)",
-            [
-                (
-                    ticker,
-                    day,
-                    close,
-                    DIVIDENDS.get((ticker, day), 0.0),
-                    SPLITS.get((ticker, day)),
-                    LOADED_AT,
-                )
-                for ticker, closes in CLOSES.items()
-                for day, close in closes.items()
-            ],
-        )
-        con.executemany(
-            "INSERT INTO raw.universe VALUES (?, ?, ?, ?, NULL, ?, ?, 'test', ?)",
-            [
-                (t, t, kind, size, sector, mag7, LOADED_AT)
-                for t, kind, size, sector, mag7 in UNIVERSE
-            ],
-        )
-        rows = []
-        for ticker, (eps, shares, estimate) in FUNDAMENTALS.items():
-            for q, period_end in enumerate(QUARTERS):
-                # the consensus sits a little below the actual; only the upcoming one is used
-                rows.append((ticker, period_end, REPORTED[q], eps[q], eps[q] - 0.01, shares[q]))
-            rows.append((ticker, UPCOMING, None, None, estimate, None))
-        con.executemany(
-            "INSERT INTO raw.fundamentals VALUES (?, ?, ?, ?, ?, ?, 'test', ?)",
-            [(*row, LOADED_AT) for row in rows],
-        )
-        rates = []
-        for day in RATE_DAYS:
-            lower, upper = _range_on(day)
-            rates += [("DFEDTARL", day, lower), ("DFEDTARU", day, upper)]
-            if day.weekday() < 5:
-                rates += [("DFF", day, lower + 0.08), ("DGS2", day, 4.25), ("DGS10", day, 4.0)]
-        con.executemany(
-            "INSERT INTO raw.rates VALUES (?, ?, ?, 'test', ?)",
-            [(*row, LOADED_AT) for row in rates],
-        )
-    finally:
-        con.close()
+def _fill_raw(con: duckdb.DuckDBPyConnection) -> None:
+    con.executemany(
+        "INSERT INTO raw.prices (ticker, trade_date, close, dividends, splits, source,"
+        " loaded_at) VALUES (?, ?, ?, ?, ?, 'test', ?)",
+        [
+            (
+                ticker,
+                day,
+                close,
+                DIVIDENDS.get((ticker, day), 0.0),
+                SPLITS.get((ticker, day)),
+                LOADED_AT,
+            )
+            for ticker, closes in CLOSES.items()
+            for day, close in closes.items()
+        ],
+    )
+    con.executemany(
+        "INSERT INTO raw.universe VALUES (?, ?, ?, ?, NULL, ?, ?, 'test', ?)",
+        [(t, t, kind, size, sector, mag7, LOADED_AT) for t, kind, size, sector, mag7 in UNIVERSE],
+    )
+    rows = []
+    for ticker, (eps, shares, estimate) in FUNDAMENTALS.items():
+        for q, period_end in enumerate(QUARTERS):
+            # the consensus sits a little below the actual; only the upcoming one is used
+            rows.append((ticker, period_end, REPORTED[q], eps[q], eps[q] - 0.01, shares[q]))
+        rows.append((ticker, UPCOMING, None, None, estimate, None))
+    con.executemany(
+        "INSERT INTO raw.fundamentals VALUES (?, ?, ?, ?, ?, ?, 'test', ?)",
+        [(*row, LOADED_AT) for row in rows],
+    )
+    rates = []
+    for day in RATE_DAYS:
+        lower, upper = _range_on(day)
+        rates += [("DFEDTARL", day, lower), ("DFEDTARU", day, upper)]
+        if day.weekday() < 5:
+            rates += [("DFF", day, lower + 0.08), ("DGS2", day, 4.25), ("DGS10", day, 4.0)]
+    con.executemany(
+        "INSERT INTO raw.rates VALUES (?, ?, ?, 'test', ?)",
+        [(*row, LOADED_AT) for row in rates],
+    )
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    tmp = tmp_path_factory.mktemp("dbt_analytics")
-    db_path = tmp / "warehouse.duckdb"
-    _make_raw_warehouse(db_path)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ROTATION_WAREHOUSE", str(db_path))
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir",
-                str(DBT_DIR),
-                "--profiles-dir",
-                str(DBT_DIR),
-                "--target-path",
-                str(tmp / "target"),
-                "--log-path",
-                str(tmp / "logs"),
-                "--no-use-colors",
-                "--quiet",
-            ]
-        )
-    assert result.exception is None, result.exception
-    failed = [
-        f"{r.node.unique_id}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success and not failed, failed
-    con = duckdb.connect(str(db_path))
-    yield con
-    con.close()
-    DuckDBConnectionManager.close_all_connections()
+    with dbt_built_warehouse(tmp_path_factory.mktemp("dbt_analytics"), _fill_raw) as con:
+        yield con
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:

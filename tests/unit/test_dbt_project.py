@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt.cli.main import dbtRunner
 
-from dagster_project.schemas import RAW_TABLES
-
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
+from tests.unit.dbt_build import dbt_built_warehouse
 
 D1, D2, D3, D4 = (
     dt.date(2023, 12, 28),
@@ -67,78 +62,39 @@ def _range_on(day: dt.date) -> tuple[float, float]:
     return [(lo, hi) for start, lo, hi in RANGES if start <= day][-1]
 
 
-def _make_raw_warehouse(path: Path) -> None:
+def _fill_raw(con: duckdb.DuckDBPyConnection) -> None:
     loaded_at = dt.datetime(2024, 1, 10)
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        for table in RAW_TABLES.values():
-            con.execute(table.ddl())
-        for ticker, rows in PRICES.items():
-            for day, close, dividends, splits in rows:
-                con.execute(
-                    "INSERT INTO raw.prices (ticker, trade_date, close, dividends, splits, source,"
-                    " loaded_at) VALUES (?, ?, ?, ?, ?, 'test', ?)",
-                    [ticker, day, close, dividends, splits, loaded_at],
-                )
-        for ticker, size in [("IWM", "small"), ("SPY", "large"), ("IWB", "large")]:
+    for ticker, rows in PRICES.items():
+        for day, close, dividends, splits in rows:
             con.execute(
-                "INSERT INTO raw.universe (ticker, name, kind, size, style, sector,"
-                " is_magnificent_7, source, loaded_at) VALUES (?, ?, 'etf', ?, 'blend', NULL,"
-                " false, 'test', ?)",
-                [ticker, ticker, size, loaded_at],
+                "INSERT INTO raw.prices (ticker, trade_date, close, dividends, splits, source,"
+                " loaded_at) VALUES (?, ?, ?, ?, ?, 'test', ?)",
+                [ticker, day, close, dividends, splits, loaded_at],
             )
-        rates = []
-        for day in RATE_DAYS:
-            lower, upper = _range_on(day)
-            rates += [("DFEDTARL", day, lower), ("DFEDTARU", day, upper)]
-            if day.weekday() < 5:
-                rates += [("DFF", day, 5.33), ("DGS2", day, 4.25), ("DGS10", day, 4.0)]
-        rates.append(("T10Y2Y", dt.date(2024, 1, 1), -0.2))
-        con.executemany(
-            "INSERT INTO raw.rates VALUES (?, ?, ?, 'test', ?)",
-            [(*row, loaded_at) for row in rates],
+    for ticker, size in [("IWM", "small"), ("SPY", "large"), ("IWB", "large")]:
+        con.execute(
+            "INSERT INTO raw.universe (ticker, name, kind, size, style, sector,"
+            " is_magnificent_7, source, loaded_at) VALUES (?, ?, 'etf', ?, 'blend', NULL,"
+            " false, 'test', ?)",
+            [ticker, ticker, size, loaded_at],
         )
-    finally:
-        con.close()
+    rates = []
+    for day in RATE_DAYS:
+        lower, upper = _range_on(day)
+        rates += [("DFEDTARL", day, lower), ("DFEDTARU", day, upper)]
+        if day.weekday() < 5:
+            rates += [("DFF", day, 5.33), ("DGS2", day, 4.25), ("DGS10", day, 4.0)]
+    rates.append(("T10Y2Y", dt.date(2024, 1, 1), -0.2))
+    con.executemany(
+        "INSERT INTO raw.rates VALUES (?, ?, ?, 'test', ?)",
+        [(*row, loaded_at) for row in rates],
+    )
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    tmp = tmp_path_factory.mktemp("dbt_project")
-    db_path = tmp / "warehouse.duckdb"
-    _make_raw_warehouse(db_path)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ROTATION_WAREHOUSE", str(db_path))
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir",
-                str(DBT_DIR),
-                "--profiles-dir",
-                str(DBT_DIR),
-                "--target-path",
-                str(tmp / "target"),
-                "--log-path",
-                str(tmp / "logs"),
-                "--no-use-colors",
-                "--quiet",
-            ]
-        )
-    assert result.exception is None, result.exception
-    failed = [
-        f"{r.node.unique_id}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success and not failed, failed
-    # dbt-duckdb keeps its connection cached in this process, so open the file with
-    # the same (default) configuration rather than read_only.
-    con = duckdb.connect(str(db_path))
-    yield con
-    con.close()
-    # Drop dbt-duckdb's cached environment so no later test inherits this warehouse.
-    DuckDBConnectionManager.close_all_connections()
+    with dbt_built_warehouse(tmp_path_factory.mktemp("dbt_project"), _fill_raw) as con:
+        yield con
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):

@@ -7,6 +7,17 @@
 
 {%- set price_staleness = var('claims_max_staleness_days', 7) %}
 {%- set rate_staleness = var('claims_max_rate_staleness_days', 40) %}
+{#- name, series, claim column holding the key, claim column holding the date #}
+{%- set point_lookups = [
+    ('ticker_at_start', 'prices', 'ticker', 'start_date'),
+    ('ticker_at_end', 'prices', 'ticker', 'end_date'),
+    ('versus_at_start', 'prices', 'versus_ticker', 'start_date'),
+    ('versus_at_end', 'prices', 'versus_ticker', 'end_date'),
+    ('ticker_on', 'prices', 'ticker', 'on_date'),
+    ('rate_at_start', 'rates', 'series_id', 'start_date'),
+    ('rate_at_end', 'rates', 'series_id', 'end_date'),
+    ('rate_on', 'rates', 'series_id', 'on_date'),
+] %}
 
 with
 
@@ -18,7 +29,7 @@ claims as (
 
 prices as (
 
-    select ticker, trade_date, adj_close
+    select ticker as lookup_key, trade_date as observed_on, adj_close as observed_value
     from {{ ref('fct_daily_prices') }}
     where adj_close is not null
 
@@ -26,7 +37,7 @@ prices as (
 
 rates as (
 
-    select series_id, obs_date, observed_value
+    select series_id as lookup_key, obs_date as observed_on, observed_value
     from {{ ref('stg_raw__rates') }}
     where observed_value is not null
 
@@ -41,90 +52,20 @@ pe as (
 ),
 
 -- point lookups: the last value on or before each date the claim names -------------
+{% for name, series, key, on in point_lookups %}
+{{ name }} as (
 
-ticker_at_start as (
-
-    select claims.claim_id, prices.trade_date, prices.adj_close
+    select claims.claim_id, {{ series }}.observed_on, {{ series }}.observed_value
     from claims
-    asof join prices
-        on prices.ticker = claims.ticker
-        and claims.start_date >= prices.trade_date
+    asof join {{ series }}
+        on {{ series }}.lookup_key = claims.{{ key }}
+        and claims.{{ on }} >= {{ series }}.observed_on
 
 ),
-
-ticker_at_end as (
-
-    select claims.claim_id, prices.trade_date, prices.adj_close
-    from claims
-    asof join prices
-        on prices.ticker = claims.ticker
-        and claims.end_date >= prices.trade_date
-
-),
-
-versus_at_start as (
-
-    select claims.claim_id, prices.trade_date, prices.adj_close
-    from claims
-    asof join prices
-        on prices.ticker = claims.versus_ticker
-        and claims.start_date >= prices.trade_date
-
-),
-
-versus_at_end as (
-
-    select claims.claim_id, prices.trade_date, prices.adj_close
-    from claims
-    asof join prices
-        on prices.ticker = claims.versus_ticker
-        and claims.end_date >= prices.trade_date
-
-),
-
-ticker_on as (
-
-    select claims.claim_id, prices.trade_date, prices.adj_close
-    from claims
-    asof join prices
-        on prices.ticker = claims.ticker
-        and claims.on_date >= prices.trade_date
-
-),
-
-rate_at_start as (
-
-    select claims.claim_id, rates.obs_date, rates.observed_value
-    from claims
-    asof join rates
-        on rates.series_id = claims.series_id
-        and claims.start_date >= rates.obs_date
-
-),
-
-rate_at_end as (
-
-    select claims.claim_id, rates.obs_date, rates.observed_value
-    from claims
-    asof join rates
-        on rates.series_id = claims.series_id
-        and claims.end_date >= rates.obs_date
-
-),
-
-rate_on as (
-
-    select claims.claim_id, rates.obs_date, rates.observed_value
-    from claims
-    asof join rates
-        on rates.series_id = claims.series_id
-        and claims.on_date >= rates.obs_date
-
-),
-
+{% endfor %}
 pe_on as (
 
-    select claims.claim_id, pe.trade_date, pe.discount
+    select claims.claim_id, pe.trade_date as observed_on, pe.discount as observed_value
     from claims
     asof join pe
         on claims.on_date >= pe.trade_date
@@ -138,19 +79,18 @@ window_closes as (
 
     select
         claims.claim_id,
-        prices.trade_date,
-        prices.adj_close,
-        prices.adj_close / max(prices.adj_close) over running - 1.0 as from_peak,
-        prices.adj_close / min(prices.adj_close) over running - 1.0 as from_trough
+        prices.observed_on as trade_date,
+        prices.observed_value / max(prices.observed_value) over running - 1.0 as from_peak,
+        prices.observed_value / min(prices.observed_value) over running - 1.0 as from_trough
 
     from claims
     inner join prices
-        on prices.ticker = claims.ticker
-        and prices.trade_date between claims.start_date and claims.end_date
+        on prices.lookup_key = claims.ticker
+        and prices.observed_on between claims.start_date and claims.end_date
     where claims.metric in ('drawdown', 'rally')
     window running as (
         partition by claims.claim_id
-        order by prices.trade_date
+        order by prices.observed_on
         rows between unbounded preceding and current row
     )
 
@@ -177,15 +117,15 @@ record_checks as (
 
     select
         claims.claim_id,
-        max(prices.adj_close) as highest_close,
+        max(prices.observed_value) as highest_close,
         count(*) as observations
 
     from claims
     inner join ticker_on
         on ticker_on.claim_id = claims.claim_id
     inner join prices
-        on prices.ticker = claims.ticker
-        and prices.trade_date <= ticker_on.trade_date
+        on prices.lookup_key = claims.ticker
+        and prices.observed_on <= ticker_on.observed_on
     where claims.metric = 'record_high'
     group by claims.claim_id
 
@@ -198,33 +138,33 @@ measured as (
     select
         claims.*,
         case claims.metric
-            when 'return' then ticker_at_end.adj_close / ticker_at_start.adj_close - 1.0
+            when 'return' then ticker_at_end.observed_value / ticker_at_start.observed_value - 1.0
             when 'relative_return' then
-                (ticker_at_end.adj_close / ticker_at_start.adj_close - 1.0)
-                - (versus_at_end.adj_close / versus_at_start.adj_close - 1.0)
+                (ticker_at_end.observed_value / ticker_at_start.observed_value - 1.0)
+                - (versus_at_end.observed_value / versus_at_start.observed_value - 1.0)
             when 'drawdown' then window_measures.max_drawdown
             when 'rally' then window_measures.max_rally
             when 'record_high' then
-                case when ticker_on.adj_close >= record_checks.highest_close * (1 - 1e-9)
+                case when ticker_on.observed_value >= record_checks.highest_close * (1 - 1e-9)
                     then 1.0 else 0.0 end
             when 'rate' then rate_on.observed_value
             when 'rate_change' then rate_at_end.observed_value - rate_at_start.observed_value
-            when 'pe_discount' then pe_on.discount
+            when 'pe_discount' then pe_on.observed_value
         end as raw_measured_value,
 
         case
-            when claims.metric in ('return', 'relative_return') then ticker_at_start.trade_date
+            when claims.metric in ('return', 'relative_return') then ticker_at_start.observed_on
             when claims.metric in ('drawdown', 'rally') then window_measures.first_date
-            when claims.metric = 'rate_change' then rate_at_start.obs_date
+            when claims.metric = 'rate_change' then rate_at_start.observed_on
         end as measured_from,
 
         case
-            when claims.metric in ('return', 'relative_return') then ticker_at_end.trade_date
+            when claims.metric in ('return', 'relative_return') then ticker_at_end.observed_on
             when claims.metric in ('drawdown', 'rally') then window_measures.last_date
-            when claims.metric = 'record_high' then ticker_on.trade_date
-            when claims.metric = 'rate_change' then rate_at_end.obs_date
-            when claims.metric = 'rate' then rate_on.obs_date
-            when claims.metric = 'pe_discount' then pe_on.trade_date
+            when claims.metric = 'record_high' then ticker_on.observed_on
+            when claims.metric = 'rate_change' then rate_at_end.observed_on
+            when claims.metric = 'rate' then rate_on.observed_on
+            when claims.metric = 'pe_discount' then pe_on.observed_on
         end as measured_to,
 
         case
@@ -238,36 +178,31 @@ measured as (
         -- fresh enough: the data reaches the claim's dates
         case
             when claims.metric = 'return' then
-                ticker_at_end.trade_date >= claims.end_date - {{ price_staleness }}
-                and ticker_at_start.trade_date >= claims.start_date - {{ price_staleness }}
+                ticker_at_end.observed_on >= claims.end_date - {{ price_staleness }}
+                and ticker_at_start.observed_on >= claims.start_date - {{ price_staleness }}
             when claims.metric = 'relative_return' then
-                ticker_at_end.trade_date >= claims.end_date - {{ price_staleness }}
-                and ticker_at_start.trade_date >= claims.start_date - {{ price_staleness }}
-                and versus_at_end.trade_date >= claims.end_date - {{ price_staleness }}
-                and versus_at_start.trade_date >= claims.start_date - {{ price_staleness }}
+                ticker_at_end.observed_on >= claims.end_date - {{ price_staleness }}
+                and ticker_at_start.observed_on >= claims.start_date - {{ price_staleness }}
+                and versus_at_end.observed_on >= claims.end_date - {{ price_staleness }}
+                and versus_at_start.observed_on >= claims.start_date - {{ price_staleness }}
             when claims.metric in ('drawdown', 'rally') then
                 window_measures.last_date >= claims.end_date - {{ price_staleness }}
                 and window_measures.first_date <= claims.start_date + {{ price_staleness }}
             when claims.metric = 'record_high' then
-                ticker_on.trade_date >= claims.on_date - {{ price_staleness }}
+                ticker_on.observed_on >= claims.on_date - {{ price_staleness }}
             when claims.metric = 'rate' then
-                rate_on.obs_date >= claims.on_date - {{ rate_staleness }}
+                rate_on.observed_on >= claims.on_date - {{ rate_staleness }}
             when claims.metric = 'rate_change' then
-                rate_at_end.obs_date >= claims.end_date - {{ rate_staleness }}
-                and rate_at_start.obs_date >= claims.start_date - {{ rate_staleness }}
+                rate_at_end.observed_on >= claims.end_date - {{ rate_staleness }}
+                and rate_at_start.observed_on >= claims.start_date - {{ rate_staleness }}
             when claims.metric = 'pe_discount' then
-                pe_on.trade_date >= claims.on_date - {{ price_staleness }}
+                pe_on.observed_on >= claims.on_date - {{ price_staleness }}
         end as is_covered
 
     from claims
-    left join ticker_at_start on ticker_at_start.claim_id = claims.claim_id
-    left join ticker_at_end on ticker_at_end.claim_id = claims.claim_id
-    left join versus_at_start on versus_at_start.claim_id = claims.claim_id
-    left join versus_at_end on versus_at_end.claim_id = claims.claim_id
-    left join ticker_on on ticker_on.claim_id = claims.claim_id
-    left join rate_at_start on rate_at_start.claim_id = claims.claim_id
-    left join rate_at_end on rate_at_end.claim_id = claims.claim_id
-    left join rate_on on rate_on.claim_id = claims.claim_id
+    {%- for name, _series, _key, _on in point_lookups %}
+    left join {{ name }} on {{ name }}.claim_id = claims.claim_id
+    {%- endfor %}
     left join pe_on on pe_on.claim_id = claims.claim_id
     left join window_measures on window_measures.claim_id = claims.claim_id
     left join record_checks on record_checks.claim_id = claims.claim_id
