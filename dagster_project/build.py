@@ -86,10 +86,25 @@ def run_build(
 
 
 def root_cause(error) -> str:
-    """The message of the error that started it all (Dagster wraps the user's exception in
-    "Error occurred while executing op ..."; the user's own message is what explains it)."""
+    """The message of the user's own error (Dagster wraps it in "Error occurred while
+    executing op ..." and, for a load that must not be retried, in a ``Failure``).
+
+    It stops at the first error that is not Dagster's: the project's errors (a locked or
+    damaged warehouse, a bad file) put DuckDB's or pandas' words into plain ones, and the
+    error they were raised from would only repeat the technical half. A step that used up
+    its retries says so after the error of its last attempt.
+    """
     if error is None:
         return "unknown error"
-    while error.cause is not None:
+    retries = ""
+    while error.cause is not None and _is_dagster_wrapper(error.cls_name):
+        if error.cls_name.startswith("RetryRequested"):  # "Exceeded max_retries of 3"
+            retries = f" [{error.message.strip()}]"
         error = error.cause
-    return error.message.strip()
+    return error.message.strip() + retries
+
+
+def _is_dagster_wrapper(cls_name: str | None) -> bool:
+    return bool(cls_name) and (
+        cls_name.startswith(("Dagster", "RetryRequested")) or cls_name == "Failure"
+    )

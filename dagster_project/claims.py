@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from dagster_project.schemas import CLAIMS
+from dagster_project.sources.symbols import SERIES_PATTERN, TICKER_PATTERN
 
 METRICS = (
     "return",
@@ -51,8 +52,6 @@ KNOWN_FIELDS = {
 }
 
 CLAIM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-TICKER = re.compile(r"^\^?[A-Z0-9][A-Z0-9.=-]{0,14}$")
-SERIES = re.compile(r"^[A-Z0-9_]{1,32}$")
 
 COLUMNS = list(CLAIMS.payload)
 
@@ -139,6 +138,8 @@ def _number(raw: dict, field: str) -> float | None:
 
 
 def _symbol(raw: dict, field: str, pattern: re.Pattern, known: set[str] | None) -> str | None:
+    """The claim's symbol, upper-cased, if it matches the sources' own strict pattern (it
+    ends up in SQL parameters and the report) and, when ``known`` is given, is held."""
     value = raw.get(field)
     if value is None:
         return None
@@ -170,9 +171,9 @@ def validate_claim(
         metric = raw.get("metric")
         if metric not in METRICS:
             raise _Invalid("metric", f"{metric!r} is not one of {', '.join(METRICS)}")
-        ticker = _symbol(raw, "ticker", TICKER, known_tickers)
-        versus = _symbol(raw, "versus", TICKER, known_tickers)
-        series = _symbol(raw, "series", SERIES, known_series)
+        ticker = _symbol(raw, "ticker", TICKER_PATTERN, known_tickers)
+        versus = _symbol(raw, "versus", TICKER_PATTERN, known_tickers)
+        series = _symbol(raw, "series", SERIES_PATTERN, known_series)
         start, end, on = _date(raw, "start"), _date(raw, "end"), _date(raw, "on")
         if metric in NEEDS_TICKER and not ticker:
             raise _Invalid("ticker", f"is required for metric {metric}")

@@ -118,6 +118,44 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    settings = _apply_common(args)
+    from dagster_project.report.writer import ReportError, write_report
+    from dagster_project.warehouse import published_path
+
+    try:
+        result = write_report(
+            published_path(settings.warehouse), cfg.reports_dir(settings.warehouse)
+        )
+    except ReportError as exc:
+        print(f"rotation report: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    label = " (synthetic sample data)" if result.synthetic else ""
+    print(
+        f"report for source {', '.join(result.sources)}{label}, data to {result.as_of}:",
+        file=sys.stderr,
+    )
+    print(result.html_path)
+    for path in result.png_paths:
+        print(path)
+    return EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    settings = _apply_common(args)
+    from dagster_project.report.docs import DocsError, build_docs
+    from dagster_project.warehouse import published_path
+
+    try:
+        result = build_docs(published_path(settings.warehouse), cfg.docs_dir(settings.warehouse))
+    except DocsError as exc:
+        print(f"rotation docs: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"dbt docs: {result.dbt_index}")
+    print(f"GX Data Docs: {result.gx_index}")
+    return EXIT_OK
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     settings = _apply_common(args)
     from dagster_project.warehouse import WarehouseError, connect, published_path
@@ -130,10 +168,22 @@ def cmd_sql(args: argparse.Namespace) -> int:
         print(f"rotation sql: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # DuckDB parser/binder/catalog errors: show them plainly.
-        print(f"rotation sql: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"rotation sql: {describe_sql_error(exc, target)}", file=sys.stderr)
         return EXIT_FAILED
     print(format_frame(frame, args.format))
     return EXIT_OK
+
+
+def describe_sql_error(exc: Exception, target: Path) -> str:
+    """DuckDB's error, plus why a write was refused: "attached in read-only mode" alone
+    does not say that ad hoc SQL runs on a copy, nor where changes are made instead."""
+    message = f"{type(exc).__name__}: {exc}"
+    if "read-only" not in str(exc):
+        return message
+    return (
+        f"{target} is the published read-only copy; ad hoc SQL cannot change the warehouse "
+        f"(data changes go through `rotation build`). {message}"
+    )
 
 
 def format_frame(frame, fmt: str) -> str:
@@ -200,6 +250,18 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--format", choices=["table", "csv", "json"], default="table")
     _add_warehouse(claims)
     claims.set_defaults(func=cmd_claims)
+
+    report = sub.add_parser(
+        "report", help="Write the HTML report and its charts (PNG) from the published copy."
+    )
+    _add_warehouse(report)
+    report.set_defaults(func=cmd_report)
+
+    docs = sub.add_parser(
+        "docs", help="Build the dbt docs and GX Data Docs sites from the published copy."
+    )
+    _add_warehouse(docs)
+    docs.set_defaults(func=cmd_docs)
     return parser
 
 

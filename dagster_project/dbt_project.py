@@ -7,9 +7,12 @@ calls ``ensure_manifest`` so a fresh clone never fails on a missing or stale man
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -42,39 +45,93 @@ def manifest_is_stale(project_dir: Path = DBT_PROJECT_DIR) -> bool:
     )
 
 
+PARSE_ARTIFACTS = ("manifest.json", "partial_parse.msgpack", "semantic_manifest.json")
+"""What a parse leaves in ``target/``: the manifest dagster-dbt reads, and the state dbt
+(and dagster-dbt, which copies it into each run's target folder) re-parses from."""
+
+
 def ensure_manifest(force: bool = False) -> Path:
     """Parse the dbt project when its manifest is missing or stale; return the manifest path.
 
-    Parsing goes to a temporary target folder and the manifest is moved into place, so a
-    concurrent reader (``dagster dev`` next to the CLI) never sees a half-written file.
+    Parsing runs in a scratch folder seeded with the last ``partial_parse.msgpack`` (so dbt
+    re-parses only the files that changed), under a lock so two processes never parse at
+    once; the artifacts are then renamed into place one by one, so a concurrent reader
+    (``dagster dev`` next to the CLI) never sees a half-written file. The scratch folder
+    is always removed, and any left by a killed process is swept up under the lock.
     """
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    target = DBT_PROJECT_DIR / "target"
+    manifest = target / "manifest.json"
     if not force and not manifest_is_stale():
         return manifest
+    os.environ.setdefault(ENV_WAREHOUSE, str(DEFAULT_WAREHOUSE))
+    target.mkdir(parents=True, exist_ok=True)
+    with _parse_lock(target):
+        if not force and not manifest_is_stale():
+            return manifest  # another process parsed while we waited
+        for leftover in target.glob(".parse-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        scratch = Path(tempfile.mkdtemp(dir=target, prefix=".parse-"))
+        try:
+            _parse_into(scratch, target)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return manifest
+
+
+def _parse_into(scratch: Path, target: Path) -> None:
+    """``dbt parse`` with ``scratch`` as its target folder, then move its artifacts over."""
     from dbt.cli.main import dbtRunner
 
-    os.environ.setdefault(ENV_WAREHOUSE, str(DEFAULT_WAREHOUSE))
-    manifest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=manifest.parent, prefix=".parse-") as tmp:
-        result = dbtRunner().invoke(
-            [
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--target-path",
-                tmp,
-            ]
-        )
-        if not result.success:
-            raise RuntimeError(f"dbt parse failed: {result.exception}")
-        os.replace(Path(tmp) / "manifest.json", manifest)
-        for extra in ("semantic_manifest.json",):
-            if (Path(tmp) / extra).exists():
-                shutil.move(str(Path(tmp) / extra), manifest.parent / extra)
-    return manifest
+    previous = target / "partial_parse.msgpack"
+    if previous.exists():
+        shutil.copy2(previous, scratch / previous.name)
+    result = dbtRunner().invoke(
+        [
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(scratch),
+            "--log-path",
+            str(scratch),
+        ]
+    )
+    if not result.success:
+        raise RuntimeError(f"dbt parse failed: {result.exception}")
+    for name in PARSE_ARTIFACTS:
+        if (scratch / name).exists():
+            os.replace(scratch / name, target / name)
+
+
+@contextmanager
+def _parse_lock(target: Path) -> Iterator[None]:
+    """An exclusive lock on ``target/.parse.lock`` (released when the process dies)."""
+    with open(target / ".parse.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def finish_run_target(run_target: Path) -> None:
+    """After a successful dbt run: keep its parse state for the next run, drop its folder.
+
+    dagster-dbt gives every invocation its own target folder (seeded with
+    ``target/partial_parse.msgpack``) and leaves it behind, ~15 MB per build. The run's
+    parse state, written for this warehouse, is renamed into ``target/`` so the next
+    build re-parses nothing; a failed run's folder is kept, with its logs.
+    """
+    state = run_target / "partial_parse.msgpack"
+    target = DBT_PROJECT_DIR / "target"
+    if state.exists() and run_target.resolve() != target.resolve():
+        staged = target / f".partial_parse.{os.getpid()}.tmp"
+        shutil.copy2(state, staged)
+        os.replace(staged, target / state.name)
+        shutil.rmtree(run_target, ignore_errors=True)
 
 
 if __name__ == "__main__":

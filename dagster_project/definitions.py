@@ -12,11 +12,13 @@ from dagster_project.assets.claims import raw_claims
 from dagster_project.assets.dbt import rotation_dbt_models
 from dagster_project.assets.ingest import ingest_assets
 from dagster_project.assets.publish import build_published_warehouse
+from dagster_project.assets.report import rotation_report
 from dagster_project.checks.fetch_failures import fetch_failure_checks
 from dagster_project.checks.raw_quality import raw_quality_checks
 from dagster_project.dbt_project import dbt_project
 from dagster_project.progress import progress_logger
 from dagster_project.resources import ClaimsResource, SourceResource, WarehouseResource
+from dagster_project.schedules import build_nightly_schedule, with_nightly_freshness
 from dagster_project.settings import Settings
 
 BUILD_JOB_NAME = "build_all"
@@ -44,17 +46,20 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         description="Re-read the claims file and re-measure the ledger (marts.claims), then "
         "publish. What `rotation claims --file F` runs.",
     )
+    source = SourceResource.from_settings(settings)
     return dg.Definitions(
         assets=[
             *ingest_assets,
             raw_claims,
-            rotation_dbt_models,
+            *dg.map_asset_specs(with_nightly_freshness, [rotation_dbt_models]),
             build_published_warehouse(mart_keys),
+            rotation_report,
         ],
         asset_checks=[*raw_quality_checks, *fetch_failure_checks],
         jobs=[build_all, claims_ledger],
+        schedules=[build_nightly_schedule(BUILD_JOB_NAME, source)],
         resources={
-            "source": SourceResource.from_settings(settings),
+            "source": source,
             "warehouse": WarehouseResource(path=str(settings.warehouse)),
             "claims": ClaimsResource(path=str(settings.claims_file)),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),

@@ -44,6 +44,11 @@ class ProgressHandler(logging.Handler):
             return f"✔ {step}"
         if kind == "STEP_FAILURE":
             return f"✘ {step} failed: {_first_line(event.event_specific_data.error.message)}"
+        if kind == "STEP_UP_FOR_RETRY":  # a load that met an outage (INGEST_RETRY_POLICY)
+            data = event.event_specific_data
+            wait = f" in {data.seconds_to_wait:.0f}s" if data.seconds_to_wait else ""
+            error = _first_line(data.error.message) if data.error else ""
+            return f"↻ {step} will retry{wait}: {error}"
         if kind == "ASSET_MATERIALIZATION":
             key = event.asset_key.to_user_string() if event.asset_key else "?"
             return f"  materialized {key}"

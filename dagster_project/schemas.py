@@ -11,8 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class _InRawSchema:
+    """DDL shared by every table in the ``raw`` schema, from its ``name`` and ``columns``."""
+
+    name: str
+    columns: dict[str, str]
+
+    @property
+    def qualified_name(self) -> str:
+        return f"raw.{self.name}"
+
+    def ddl(self) -> str:
+        cols = ",\n  ".join(f"{name} {dtype}" for name, dtype in self.columns.items())
+        return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} (\n  {cols}\n)"
+
+
 @dataclass(frozen=True)
-class RawTable:
+class RawTable(_InRawSchema):
     """A raw table: its payload columns (name -> DuckDB type) and its natural key."""
 
     name: str
@@ -24,14 +39,6 @@ class RawTable:
     @property
     def columns(self) -> dict[str, str]:
         return {**self.payload, "source": "VARCHAR NOT NULL", "loaded_at": "TIMESTAMP NOT NULL"}
-
-    @property
-    def qualified_name(self) -> str:
-        return f"raw.{self.name}"
-
-    def ddl(self) -> str:
-        cols = ",\n  ".join(f"{name} {dtype}" for name, dtype in self.columns.items())
-        return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} (\n  {cols}\n)"
 
 
 PRICES = RawTable(
@@ -153,3 +160,51 @@ CLAIMS = RawTable(
 RAW_TABLES: dict[str, RawTable] = {
     t.name: t for t in (PRICES, FUNDAMENTALS, VALUATION_SNAPSHOTS, RATES, UNIVERSE, CLAIMS)
 }
+
+
+@dataclass(frozen=True)
+class AuditTable(_InRawSchema):
+    """A table the quality gates write (not source data: no ``source`` column)."""
+
+    name: str
+    columns: dict[str, str]
+    description: str
+
+
+QUARANTINE = AuditTable(
+    name="quarantine",
+    columns={
+        "table_name": "VARCHAR NOT NULL",
+        "key": "VARCHAR",
+        "obs_date": "DATE",
+        "rule": "VARCHAR NOT NULL",
+        "value": "VARCHAR",
+        "detected_at": "TIMESTAMP NOT NULL",
+        "run_id": "VARCHAR NOT NULL",
+    },
+    description=(
+        "One row per raw row and rule it broke, per check run: table_name (raw.prices), key "
+        "(ticker or series id), obs_date (the row's date), rule (the GX suite's rule), value "
+        "(the offending values as JSON). The rows stay in their raw table, so the gate keeps "
+        "blocking until the source is fixed and the window re-loaded."
+    ),
+)
+
+QUALITY_WATERMARKS = AuditTable(
+    name="quality_watermarks",
+    columns={
+        "table_name": "VARCHAR NOT NULL",
+        "validated_through": "TIMESTAMP NOT NULL",
+        "rows_checked": "BIGINT NOT NULL",
+        "checked_at": "TIMESTAMP NOT NULL",
+        "run_id": "VARCHAR NOT NULL",
+    },
+    description=(
+        "One row per raw table with a quality gate: every row of table_name loaded at or "
+        "before validated_through passed it (as of the last passed check). The next check "
+        "validates only later loads (and the rows around them), so a nightly check costs "
+        "the new day, not the whole history."
+    ),
+)
+
+AUDIT_TABLES: dict[str, AuditTable] = {t.name: t for t in (QUARANTINE, QUALITY_WATERMARKS)}

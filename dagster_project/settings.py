@@ -30,6 +30,13 @@ ENV_SAMPLE_TICKERS = "ROTATION_SAMPLE_TICKERS"
 ENV_SAMPLE_YEARS = "ROTATION_SAMPLE_YEARS"
 ENV_SAMPLE_SEED = "ROTATION_SAMPLE_SEED"
 ENV_CLAIMS = "ROTATION_CLAIMS"
+ENV_DUCKDB_MEMORY_LIMIT = "ROTATION_DUCKDB_MEMORY_LIMIT"
+ENV_DUCKDB_THREADS = "ROTATION_DUCKDB_THREADS"
+ENV_DUCKDB_TEMP_DIRECTORY = "ROTATION_DUCKDB_TEMP_DIRECTORY"
+
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1.5GB"
+"""DuckDB's own default is 80% of RAM: a 19M-row window sort then takes 5 GB on a laptop
+shared with everything else. Past this limit DuckDB spills to ``temp_directory``."""
 
 _SOURCE_PATTERN = re.compile(r"^(sample|live|files:.+)$")
 
@@ -70,6 +77,62 @@ class Settings:
         )
 
 
+@dataclass(frozen=True)
+class DuckDBSettings:
+    """Memory, threads and spill folder for every DuckDB connection: ours and dbt's.
+
+    One place, read from the environment, so the writer, the checks, the publish step and
+    dbt (``dbt/profiles.yml`` reads the same variables) all stay inside one budget.
+    """
+
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    threads: int | None = None
+    temp_directory: Path | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> DuckDBSettings:
+        env = os.environ if environ is None else environ
+        memory = env.get(ENV_DUCKDB_MEMORY_LIMIT, "").strip() or DEFAULT_DUCKDB_MEMORY_LIMIT
+        if not _MEMORY_PATTERN.match(memory):
+            raise SettingsError(
+                f"{ENV_DUCKDB_MEMORY_LIMIT}={memory!r} is not a size (e.g. 1.5GB, 800MB)"
+            )
+        temp = env.get(ENV_DUCKDB_TEMP_DIRECTORY, "").strip()
+        return cls(
+            memory_limit=memory,
+            threads=_parse_int(env, ENV_DUCKDB_THREADS),
+            temp_directory=Path(temp).expanduser().resolve() if temp else None,
+        )
+
+    def config(self, database: Path | None = None) -> dict[str, str]:
+        """``duckdb.connect(config=...)`` for a connection to ``database``.
+
+        The spill folder defaults to DuckDB's own choice for a file (``<file>.tmp``), made
+        explicit so an in-memory connection (the publish step) can spill too.
+        """
+        temp = self.temp_directory or (Path(f"{database}.tmp") if database else None)
+        config = {"memory_limit": self.memory_limit}
+        if self.threads:
+            config["threads"] = str(self.threads)
+        if temp:
+            config["temp_directory"] = str(temp)
+        return config
+
+    def environment(self) -> dict[str, str]:
+        """The variables ``dbt/profiles.yml`` reads, so dbt runs under the same budget (its
+        spill folder defaults to ``<warehouse>.tmp`` there, as here)."""
+        env = {
+            ENV_DUCKDB_MEMORY_LIMIT: self.memory_limit,
+            ENV_DUCKDB_THREADS: str(self.threads or os.cpu_count() or 1),
+        }
+        if self.temp_directory:
+            env[ENV_DUCKDB_TEMP_DIRECTORY] = str(self.temp_directory)
+        return env
+
+
+_MEMORY_PATTERN = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
 def _parse_date(env, name: str) -> dt.date | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -91,6 +154,17 @@ def _parse_int(env, name: str) -> int | None:
     if value <= 0:
         raise SettingsError(f"{name}={raw!r} must be positive")
     return value
+
+
+def reports_dir(warehouse: Path) -> Path:
+    """Where ``rotation report`` and the report asset write: ``reports/`` beside the
+    warehouse (``data/reports/`` by default), so each warehouse keeps its own report."""
+    return Path(warehouse).parent / "reports"
+
+
+def docs_dir(warehouse: Path) -> Path:
+    """Where ``rotation docs`` writes the dbt and GX sites: ``docs/`` beside the warehouse."""
+    return Path(warehouse).parent / "docs"
 
 
 def ensure_dagster_home() -> Path:

@@ -15,11 +15,23 @@ from dagster_project.schemas import (
     RawTable,
 )
 from dagster_project.sources import Source, Window
-from dagster_project.sources.base import Batch, IncrementalPrices, as_batch
+from dagster_project.sources.base import Batch, IncrementalPrices, SourceUnavailable, as_batch
+from dagster_project.sources.live.retry import is_network_error
 
 INGEST_GROUP = "ingest"
 FAILURES_KEY = "failures"
 """Metadata entry listing the keys a load could not fetch, with reasons (read by checks)."""
+
+INGEST_RETRY_POLICY = dg.RetryPolicy(
+    max_retries=3,
+    delay=30,
+    backoff=dg.Backoff.EXPONENTIAL,
+    jitter=dg.Jitter.PLUS_MINUS,
+)
+"""A load that met an outage runs again after about 0.5, 1.5 and 3.5 minutes (Dagster's
+exponential backoff, each wait ±30 s of jitter so parallel runs do not retry in lockstep).
+The sources already retry each request within seconds; this covers an outage that
+outlasts those, without keeping `rotation build` waiting much longer than 5 minutes."""
 
 Fetch = Callable[[Source, Window | None, WarehouseResource], object]
 WindowOf = Callable[[SourceResource], Window | None]
@@ -72,18 +84,35 @@ def _metadata(table, src, window, batch, result, warehouse) -> dict:
     return metadata
 
 
+def worth_retrying(error: BaseException) -> bool:
+    """Whether a failed load may succeed when run again later: the source was unreachable.
+
+    A refused mix of sources, a bad file or a rejected key fail the same way every time,
+    so those stop the run at once. So does a warehouse file locked by a process outside
+    Dagster (a notebook opened read-write): its message says which file and what to do,
+    which beats minutes of silent retries in `rotation build`.
+    """
+    return isinstance(error, SourceUnavailable) or is_network_error(error)
+
+
 def _raw_asset(table: RawTable, fetch: Fetch, window_of: WindowOf) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", table.name],
         group_name=INGEST_GROUP,
         kinds={"duckdb", "python"},
         pool=WAREHOUSE_POOL,
+        retry_policy=INGEST_RETRY_POLICY,
         description=table.description,
     )
     def _asset(
         context: dg.AssetExecutionContext, source: SourceResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        return _load(context, table, fetch, window_of(source), source.get(), warehouse)
+        try:
+            return _load(context, table, fetch, window_of(source), source.get(), warehouse)
+        except Exception as error:
+            if worth_retrying(error):
+                raise
+            raise dg.Failure(description=str(error), allow_retries=False) from error
 
     return _asset
 

@@ -1,14 +1,19 @@
 """Run a Great Expectations 1.x suite on a pandas frame and describe what failed.
 
-GX's SQL datasource returns nothing on DuckDB 2.0, so the checks read the table into
-pandas with DuckDB and validate the frame; the suites stay plain GX JSON under version
-control (``quality/suites/``), so GX Data Docs can render them.
+GX's SQL datasource returns nothing on DuckDB 2.0, so GX validates pandas frames; the
+suites stay plain GX JSON under version control (``quality/suites/``), the one definition
+of every rule. Reading a 19M-row table into pandas for GX costs minutes and gigabytes, so
+``validate_in_duckdb`` first lets DuckDB keep only the rows that *could* break a rule (a
+predicate generated from each expectation, never weaker than it) plus a bounded sample,
+and GX then evaluates the real suite on those: any violating row is in GX's frame, so it
+fails the check and is named, and GX still sees real rows when nothing is wrong.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -17,6 +22,10 @@ import pandas as pd
 
 SUITES_DIR = Path(__file__).parent / "suites"
 MAX_REPORTED_ROWS = 50
+MAX_KEPT_ROWS = 10_000
+"""Failing rows kept per rule (for quarantine); the count is always exact."""
+SAMPLE_ROWS = 20_000
+"""About this many passing rows go to GX beside the candidates, whatever the table size."""
 
 
 @dataclass(frozen=True)
@@ -41,10 +50,30 @@ class SuiteOutcome:
     def passed(self) -> bool:
         return not self.failures
 
-    def failing_rows(self) -> pd.DataFrame:
-        """One row per (rule, offending row), for metadata tables and quarantine."""
-        records = [{"rule": f.rule, **row} for f in self.failures for row in f.rows]
+    def failing_rows(self, limit: int | None = MAX_REPORTED_ROWS) -> pd.DataFrame:
+        """One row per (rule, offending row), up to ``limit`` per rule (None: all kept)."""
+        records = [{"rule": f.rule, **row} for f in self.failures for row in f.rows[:limit]]
         return pd.DataFrame.from_records(records)
+
+    def quarantine_rows(self, table_name: str) -> pd.DataFrame:
+        """The failing rows in ``raw.quarantine``'s shape: key, date, rule, values as JSON."""
+        entity, day = self.row_key[0], self.row_key[-1]
+        records = [
+            {
+                "table_name": table_name,
+                "key": None if row.get(entity) is None else str(row.get(entity)),
+                "obs_date": row.get(day),
+                "rule": f.rule,
+                "value": json.dumps(
+                    {k: v for k, v in row.items() if k not in self.row_key}, default=str
+                ),
+            }
+            for f in self.failures
+            for row in f.rows
+        ]
+        columns = ["table_name", "key", "obs_date", "rule", "value"]
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        return frame.astype({"obs_date": "datetime64[ns]"})
 
     def summary(self) -> str:
         if self.passed:
@@ -105,8 +134,112 @@ def validate_frame(suite_name: str, frame: pd.DataFrame, row_key: list[str]) -> 
         count = int(detail.get("unexpected_count") or len(rows) or 1)
         if r.exception_info and r.exception_info.get("raised_exception"):
             rule = f"{rule} (could not evaluate: {r.exception_info.get('exception_message')})"
-        failures.append(Failure(rule, config.type, count, rows[:MAX_REPORTED_ROWS]))
+        failures.append(Failure(rule, config.type, count, rows[:MAX_KEPT_ROWS]))
     return SuiteOutcome(suite_name, tuple(row_key), len(result.results), len(frame), failures)
+
+
+def validate_in_duckdb(
+    con,
+    suite_name: str,
+    checked_sql: str,
+    params: list | dict,
+    row_key: list[str],
+    rows_checked: int,
+    candidates: Mapping[str, str] | None = None,
+) -> tuple[SuiteOutcome, int]:
+    """Validate the rows of ``checked_sql`` with the stored suite, reading only what matters.
+
+    DuckDB evaluates ``candidate_predicate`` over every row and returns the candidates plus
+    a hash sample of about SAMPLE_ROWS rows; GX validates that frame. Returns the outcome
+    (``row_count`` = ``rows_checked``, the rows the predicate covered) and the number of
+    rows GX saw. ``candidates`` replaces the generated predicate of a rule (by its
+    ``meta.rule``) with a cheaper one ``checked_sql`` computes, e.g. a flag from a window
+    it already sorts; it must flag at least every row GX would reject.
+    """
+    suite = load_suite_json(suite_name)
+    stride = max(1, -(-rows_checked // SAMPLE_ROWS))
+    sample = f"hash({', '.join(_quote(c) for c in row_key)}) % {stride} = 0"
+    sql = (
+        f"SELECT * EXCLUDE (_candidate) FROM ("
+        f"SELECT *, {candidate_predicate(suite, candidates)} AS _candidate "
+        f"FROM ({checked_sql}) AS checked"
+        f") WHERE _candidate OR {sample}"
+    )
+    frame = con.execute(sql, params).df()
+    outcome = validate_frame(suite_name, frame, row_key)
+    return (
+        SuiteOutcome(
+            outcome.suite, outcome.row_key, outcome.evaluated, rows_checked, outcome.failures
+        ),
+        len(frame),
+    )
+
+
+def candidate_predicate(suite: dict, overrides: Mapping[str, str] | None = None) -> str:
+    """A DuckDB predicate true for every row any expectation of ``suite`` could reject.
+
+    Generated from the suite itself, so a changed bound or a new rule needs no second
+    edit. It may be wider than GX (NaN counts as a candidate everywhere; GX decides), never
+    narrower: an expectation it cannot translate makes every row a candidate.
+    """
+    overrides = overrides or {}
+    predicates = [
+        overrides.get((e.get("meta") or {}).get("rule", ""), violation_sql(e))
+        for e in suite["expectations"]
+    ]
+    return " OR ".join(f"coalesce({p}, false)" for p in predicates)
+
+
+def violation_sql(expectation: dict) -> str:
+    """The predicate for one expectation (see ``candidate_predicate``)."""
+    kind, kw = expectation["type"], expectation.get("kwargs", {})
+    if "mostly" in kw or "row_condition" in kw:
+        return "true"  # GX would judge a fraction of the whole set: give it every row
+    if kind == "expect_column_values_to_not_be_null":
+        column = _quote(kw["column"])
+        return f"({column} IS NULL OR {_nan(column)})"
+    if kind == "expect_column_values_to_be_between":
+        column, parts = _quote(kw["column"]), []
+        if kw.get("min_value") is not None:
+            op = "<=" if kw.get("strict_min") else "<"
+            parts.append(f"{column} {op} {_literal(kw['min_value'])}")
+        if kw.get("max_value") is not None:
+            op = ">=" if kw.get("strict_max") else ">"
+            parts.append(f"{column} {op} {_literal(kw['max_value'])}")
+        return f"({' OR '.join([*parts, _nan(column)])})"
+    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
+        a, b = _quote(kw["column_A"]), _quote(kw["column_B"])
+        op = "<" if kw.get("or_equal") else "<="
+        if kw.get("ignore_row_if", "both_values_are_missing") == "either_value_is_missing":
+            return f"({a} {op} {b} OR {_nan(a)} OR {_nan(b)})"
+        return f"({a} {op} {b} OR {a} IS NULL OR {b} IS NULL OR {_nan(a)} OR {_nan(b)})"
+    if kind == "expect_compound_columns_to_be_unique":
+        columns = ", ".join(_quote(c) for c in kw["column_list"])
+        return f"(count(*) OVER (PARTITION BY {columns}) > 1)"
+    if kind == "expect_column_values_to_be_in_set":
+        values = ", ".join(_literal(v) for v in kw["value_set"])
+        return f"({_quote(kw['column'])} NOT IN ({values}))"
+    if kind == "expect_column_values_to_match_regex":
+        return f"(NOT regexp_matches({_quote(kw['column'])}, {_literal(kw['regex'])}))"
+    return "true"
+
+
+def _nan(column: str) -> str:
+    """NaN: pandas and GX treat it as missing, DuckDB as a number above every other."""
+    return f"isnan(TRY_CAST({column} AS DOUBLE))"
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(value) -> str:
+    """A SQL literal for a suite value (numbers, booleans, strings)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _clean(row: dict, row_key: list[str]) -> dict:

@@ -37,6 +37,12 @@ class SourceError(RuntimeError):
     """A source could not produce data; the message names what and why."""
 
 
+class SourceUnavailable(SourceError):
+    """A source answered nothing at all: the network, the provider's throttling or an
+    outage, not the data. Unlike a bad file or a rejected key, it may pass by itself, so a
+    load that failed this way is worth running again later."""
+
+
 @dataclass(frozen=True)
 class Batch:
     """Rows for one raw table, the scope they replace, and the keys that failed.

@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-GROUPS = ("ingest", "staging", "intermediate", "marts", "publish")
+GROUPS = ("ingest", "staging", "intermediate", "marts", "publish", "report")
 SCREENSHOTS = PROJECT_ROOT / "data" / "e2e"
 
 
@@ -171,5 +171,11 @@ def test_materialize_everything_from_the_asset_graph(dagster_ui):
             page.reload(wait_until="networkidle")
             expect(page.get_by_text("Success").first).to_be_visible(timeout=60_000)
             page.screenshot(path=str(SCREENSHOTS / "run.png"))
+
+            # The report asset's latest materialization shows its charts (Markdown images).
+            page.goto(f"{base}/assets/report/rotation_report", wait_until="networkidle")
+            _dismiss_community_dialog(page)
+            expect(page.get_by_text("fed_target_upper").first).to_be_visible(timeout=60_000)
+            page.screenshot(path=str(SCREENSHOTS / "report_asset.png"), full_page=True)
         finally:
             browser.close()

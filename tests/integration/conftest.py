@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import dagster as dg
 import pytest
 
 from dagster_project.build import BuildOutcome, run_build
-from dagster_project.settings import Settings
+from dagster_project.settings import ENV_WAREHOUSE, Settings
 
 SMALL = {"sample_tickers": 40, "sample_years": 3}
 
@@ -19,3 +22,27 @@ def build(dbt_manifest, warehouse_path):
             return run_build(settings, instance, show_progress=False)
 
     return _build
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    warehouse: Path
+    outcome: BuildOutcome
+    instance: dg.DagsterInstance
+    """The build's instance, open for the session: its materializations can be inspected."""
+
+
+@pytest.fixture(scope="session")
+def built_sample(dbt_manifest, tmp_path_factory):
+    """One small sample build shared by every test that only reads its results.
+
+    Read-only by contract: a test that writes to the warehouse must use ``build`` instead.
+    """
+    warehouse = tmp_path_factory.mktemp("built_sample") / "warehouse.duckdb"
+    with dg.DagsterInstance.ephemeral() as instance:
+        with pytest.MonkeyPatch.context() as mp:  # dbt reads the path; restored right after
+            mp.setenv(ENV_WAREHOUSE, str(warehouse))
+            settings = Settings(warehouse=warehouse, **SMALL)
+            outcome = run_build(settings, instance, show_progress=False)
+        assert outcome.ok, outcome.failure_report()
+        yield BuiltWarehouse(warehouse, outcome, instance)

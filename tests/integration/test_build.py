@@ -86,6 +86,130 @@ class CorruptedSource:
         return pd.concat([frame, duplicate], ignore_index=True)
 
 
+class BadFeed(CorruptedSource):
+    """Every kind of bad data issue 6 lists, each on its own ticker and day."""
+
+    SPLIT_DAY = 60
+
+    def prices(self, window):
+        frame = self.inner.prices(window).reset_index(drop=True)
+        rows = {t: frame.index[frame["ticker"] == t] for t in ("SPY", "IWB", "IWD", "IWF", "IWN")}
+        ohlc = ["open", "high", "low", "close"]
+        frame.loc[rows["SPY"][10], ohlc] = -5.0  # negative price
+        frame.loc[rows["IWD"][30], ohlc] = 0.0  # zero price
+        frame.loc[rows["IWB"][40], "close"] = float("nan")  # NaN close
+        jump = rows["IWF"][self.SPLIT_DAY :]
+        frame.loc[jump, ohlc] = frame.loc[jump, ohlc] * 10  # a 10x jump: a missing split
+        gone = rows["IWN"][-20:]  # a ticker that stops being reported
+        duplicate = frame.loc[frame.index[frame["ticker"] == "IWM"][20:21]]
+        return pd.concat([frame.drop(index=gone), duplicate], ignore_index=True)
+
+    def rates(self, window):
+        frame = self.inner.rates(window).reset_index(drop=True)
+        frame.loc[frame.index[frame["series_id"] == "DGS2"][5], "value"] = 420.0  # 4.2 x 100
+        return frame
+
+
+def reported(report: str, rule: str) -> str:
+    """The part of the failure report about ``rule`` (its count and example rows)."""
+    parts = [p for line in report.splitlines() for p in line.split(" | ")]
+    found = [p for p in parts if rule in p]
+    assert found, f"rule {rule!r} not reported in:\n{report}"
+    return found[0]
+
+
+def test_every_kind_of_bad_data_is_reported_quarantined_and_kept_from_the_marts(
+    build, warehouse_path, monkeypatch
+):
+    assert build().ok
+    fingerprint = (
+        "SELECT count(*), sum(total_return_index), max(trade_date) FROM marts.fct_daily_prices"
+    )
+    with duckdb.connect(str(published_path(warehouse_path)), read_only=True) as con:
+        published_before = con.execute(fingerprint).fetchall()
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        marts_before = con.execute(fingerprint).fetchall()
+
+    real = resources.build_source
+    monkeypatch.setattr(resources, "build_source", lambda s: BadFeed(real(s)))
+    outcome = build()
+
+    assert not outcome.ok
+    report = outcome.failure_report()
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+
+        def day(sql: str) -> str:
+            return con.execute(sql).fetchall()[0][0].isoformat()
+
+        expected = {
+            (
+                "SPY",
+                day("SELECT trade_date FROM raw.prices WHERE ticker = 'SPY' AND close < 0"),
+                "close is positive",
+            ),
+            (
+                "IWD",
+                day("SELECT trade_date FROM raw.prices WHERE ticker = 'IWD' AND close = 0"),
+                "close is positive",
+            ),
+            (
+                "IWB",
+                day(
+                    "SELECT trade_date FROM raw.prices WHERE ticker = 'IWB' "
+                    "AND (close IS NULL OR isnan(close))"
+                ),
+                "close is present",
+            ),
+            (
+                "IWM",
+                day(
+                    "SELECT trade_date FROM raw.prices WHERE ticker = 'IWM' "
+                    "GROUP BY trade_date HAVING count(*) > 1"
+                ),
+                "one row per ticker and day",
+            ),
+            (
+                "IWF",
+                day(
+                    f"SELECT trade_date FROM raw.prices WHERE ticker = 'IWF' ORDER BY "
+                    f"trade_date LIMIT 1 OFFSET {BadFeed.SPLIT_DAY}"
+                ),
+                "daily move within",
+            ),
+            (
+                "IWN",
+                day("SELECT max(trade_date) FROM raw.prices WHERE ticker = 'IWN'"),
+                "ticker still reported",
+            ),
+            (
+                "DGS2",
+                day("SELECT obs_date FROM raw.rates WHERE value > 25"),
+                "rate within [-1, 25] percent",
+            ),
+        }
+        quarantined = {
+            (key, obs_date.isoformat(), rule)
+            for key, obs_date, rule in con.execute(
+                "SELECT key, obs_date, rule FROM raw.quarantine WHERE run_id = ?",
+                [outcome.run_id],
+            ).fetchall()
+        }
+        marts_after = con.execute(fingerprint).fetchall()
+    for key, obs_date, rule in expected:
+        assert f"{key} {obs_date}" in reported(report, rule), (key, rule, report)
+        assert any(q[:2] == (key, obs_date) and q[2].startswith(rule) for q in quarantined), (
+            key,
+            obs_date,
+            rule,
+            quarantined,
+        )
+    assert any("rotation_dbt_models" in step for step in outcome.skipped_steps)
+    assert not any(key.startswith("marts/") for key in outcome.materialized)
+    assert marts_after == marts_before
+    with duckdb.connect(str(published_path(warehouse_path)), read_only=True) as con:
+        assert con.execute(fingerprint).fetchall() == published_before
+
+
 def test_bad_prices_fail_the_blocking_check_and_leave_marts_alone(
     build, warehouse_path, monkeypatch
 ):

@@ -5,7 +5,8 @@ URL yfinance asks for: the cookie and crumb endpoints, the chart API (filtered t
 requested ``period1``/``period2``, so an incremental fetch sees only its days), quoteSummary,
 the fundamentals time series and the earnings calendar page. Unknown symbols get Yahoo's
 404 answer. ``throttle[ticker] = n`` makes the first ``n`` chart requests of a ticker
-answer HTTP 429, as Yahoo does under load.
+answer HTTP 429, as Yahoo does under load; ``outage = True`` answers every data request
+(chart, quoteSummary, fundamentals, calendar) with 429, as when Yahoo blocks a network.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class YahooReplay(BaseAdapter):
         self.quote_summary = json.loads((fixtures / "quote_summary.json").read_text())
         self.timeseries = json.loads((fixtures / "timeseries.json").read_text())
         self.throttle: Counter = Counter()
+        self.outage = False
         self.requests: list[str] = []
 
     def use_chart(self, ticker: str, variant: str) -> None:
@@ -60,6 +62,8 @@ class YahooReplay(BaseAdapter):
             return self._response(request, 200, "fixture-crumb", "text/plain")
         if host == "guce.yahoo.com":
             return self._response(request, 200, "<html><body></body></html>", "text/html")
+        if self.outage:
+            return self._response(request, 429, "Too Many Requests", "text/plain")
         if path.startswith("/v8/finance/chart/"):
             return self._chart(request, path.rsplit("/", 1)[-1], query)
         if path.startswith("/v10/finance/quoteSummary/"):

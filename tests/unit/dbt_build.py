@@ -63,8 +63,9 @@ def dbt_built_warehouse(
         if str(r.status) not in ("success", "pass")
     ]
     assert result.success and not failed, failed
-    # dbt-duckdb keeps its connection cached in this process, so open the file with
-    # the same (default) configuration rather than read_only.
+    # dbt-duckdb keeps its connection cached in this process, opened with the profile's
+    # config_options: close it first, or DuckDB refuses a second configuration.
+    DuckDBConnectionManager.close_all_connections()
     con = duckdb.connect(str(db_path))
     try:
         yield con

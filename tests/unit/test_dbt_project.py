@@ -197,3 +197,22 @@ def test_fed_policy_regime(warehouse):
     assert rows[dt.date(2024, 1, 10)][3] == "easing"
     # Weekend yields are carried forward: 4.00 - 4.25 = -0.25.
     assert rows[dt.date(2024, 1, 6)][4] == pytest.approx(-0.25)
+
+
+def test_parsing_keeps_dbt_partial_parse_state_and_leaves_no_scratch_folder(tmp_path):
+    from dagster_project.dbt_project import ensure_manifest, finish_run_target
+    from dagster_project.settings import DBT_PROJECT_DIR
+
+    target = DBT_PROJECT_DIR / "target"
+    (target / ".parse-left-by-a-killed-process").mkdir(parents=True, exist_ok=True)
+    manifest = ensure_manifest(force=True)
+    assert manifest.exists()
+    assert (target / "partial_parse.msgpack").exists()  # the next parse starts from it
+    assert not list(target.glob(".parse-*"))
+    run_target = target / "rotation_dbt_models-test"
+    run_target.mkdir(exist_ok=True)
+    (run_target / "partial_parse.msgpack").write_bytes(
+        (target / "partial_parse.msgpack").read_bytes()
+    )
+    finish_run_target(run_target)
+    assert not run_target.exists()

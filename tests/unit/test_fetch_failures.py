@@ -32,3 +32,25 @@ def test_a_failed_step_reports_the_users_own_error():
     )
     assert root_cause(error) == "SourceError: live: no prices at all"
     assert root_cause(None) == "unknown error"
+
+
+def test_a_failed_step_reports_the_plain_words_not_the_technical_cause():
+    duckdb_error = SerializableErrorInfo(
+        message="IOException: Could not set lock on file\n", stack=[], cls_name="IOException"
+    )
+    ours = SerializableErrorInfo(
+        message="WarehouseLockedError: w.duckdb is locked by another process\n",
+        stack=[],
+        cls_name="WarehouseLockedError",
+        cause=duckdb_error,
+    )
+    not_retried = SerializableErrorInfo(
+        message="Failure: w.duckdb is locked", stack=[], cls_name="Failure", cause=ours
+    )
+    step = SerializableErrorInfo(
+        message="Error occurred while executing op",
+        stack=[],
+        cls_name="DagsterExecutionStepExecutionError",
+        cause=not_retried,
+    )
+    assert root_cause(step) == "WarehouseLockedError: w.duckdb is locked by another process"

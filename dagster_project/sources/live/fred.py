@@ -17,7 +17,13 @@ import pandas as pd
 import requests
 
 from dagster_project.schemas import RATES
-from dagster_project.sources.base import Batch, SourceError, Window, empty_frame
+from dagster_project.sources.base import (
+    Batch,
+    SourceError,
+    SourceUnavailable,
+    Window,
+    empty_frame,
+)
 from dagster_project.sources.fred_csv import parse_fred_csv
 from dagster_project.sources.live.retry import (
     RETRYABLE_STATUS,
@@ -175,7 +181,7 @@ def fetch_rates(client: FredClient, series_ids: Sequence[str], window: Window) -
     frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(RATES)
     if frame.empty:
         detail = "; ".join(f"{k}: {v}" for k, v in list(failures.items())[:3])
-        raise SourceError(
+        raise SourceUnavailable(
             f"live: no rates at all from {client.via} for {window.start}..{window.end}. "
             f"Is the network up (FRED reachable) and, if set, FRED_API_KEY valid? {detail}"
         )

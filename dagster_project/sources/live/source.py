@@ -18,7 +18,13 @@ from pathlib import Path
 import pandas as pd
 
 from dagster_project.schemas import FUNDAMENTALS, VALUATION_SNAPSHOTS
-from dagster_project.sources.base import Batch, HeldPrices, SourceError, Window, empty_frame
+from dagster_project.sources.base import (
+    Batch,
+    HeldPrices,
+    SourceUnavailable,
+    Window,
+    empty_frame,
+)
 from dagster_project.sources.live import fred, yahoo_session
 from dagster_project.sources.live.config import (
     ENV_FRED_API_KEY,
@@ -119,7 +125,7 @@ class LiveSource:
         frames = [f for f in frames if not f.empty]
         if tickers and len(failures) == len(tickers):
             detail = "; ".join(f"{k}: {v}" for k, v in list(failures.items())[:3])
-            raise SourceError(
+            raise SourceUnavailable(
                 f"live: Yahoo returned no {what} for any of {len(tickers)} tickers. Is the "
                 f"network up and Yahoo reachable? {detail}"
             )

@@ -30,7 +30,13 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.schemas import PRICES
-from dagster_project.sources.base import Batch, HeldPrices, SourceError, Window, empty_frame
+from dagster_project.sources.base import (
+    Batch,
+    HeldPrices,
+    SourceUnavailable,
+    Window,
+    empty_frame,
+)
 from dagster_project.sources.live.config import OVERLAP_SESSIONS
 from dagster_project.sources.live.retry import Backoff, is_network_error, retry
 from dagster_project.sources.live.yahoo_session import (
@@ -225,7 +231,7 @@ def fetch_prices(
     frame = pd.concat(trimmed, ignore_index=True) if trimmed else empty_frame(PRICES)
     if frame.empty:
         detail = "; ".join(f"{k}: {v}" for k, v in list(failures.items())[:3])
-        raise SourceError(
+        raise SourceUnavailable(
             f"live: Yahoo returned no prices for any of {len(tickers)} tickers in "
             f"{window.start}..{window.end}. Is the network up and Yahoo reachable (it "
             f"throttles or blocks some networks)? {detail}"

@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 
 from dagster_project.schemas import UNIVERSE
+from dagster_project.sources.symbols import checked_ticker
 
 UNIVERSE_FILE = Path(__file__).resolve().parents[2] / "universe.yaml"
 
@@ -89,8 +90,9 @@ def load_universe(path: Path = UNIVERSE_FILE) -> tuple[Instrument, ...]:
 def instrument_from_entry(entry: dict, slot: int, path: Path) -> Instrument:
     """One validated instrument from a YAML (or CSV) entry; ``path`` names it in errors."""
     try:
+        ticker = checked_ticker(entry["ticker"], f"{path} entry {slot}")
         instrument = Instrument(
-            ticker=str(entry["ticker"]),
+            ticker=ticker,
             name=str(entry.get("name") or entry["ticker"]),
             kind=entry["kind"],
             size=entry.get("size"),

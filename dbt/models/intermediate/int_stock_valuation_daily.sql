@@ -10,10 +10,129 @@
 -- Splits and quarter states are first merged into one small per-ticker event
 -- table, so the price rows take part in a single as-of join (one sort).
 -- A table: the P/E mart aggregates it by day and the period returns read it.
+--
+-- Incremental (strategy ticker_window): a build recomputes, per ticker, the days from
+-- the first one whose inputs may have changed since the last build: the new price
+-- days; a quarter loaded since (from two quarters before its period end, whose
+-- forward estimate it is; the whole history if it is the ticker's first quarter, which
+-- sets early cap weights); the whole history when the adjusted closes held differ from
+-- fct_daily_prices' (a split or dividend re-adjusted it). A change of universe
+-- membership or sector needs `--full-refresh`.
 
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', incremental_strategy='ticker_window', on_schema_change='fail') }}
+
+-- depends_on: {{ ref('stg_raw__fundamentals') }}
 
 with
+
+{% if is_incremental() %}
+
+held as (
+
+    select
+        ticker,
+        max(trade_date) as last_date,
+        max(fundamentals_loaded_at) as fundamentals_loaded_at
+
+    from {{ this }}
+    group by ticker
+
+),
+
+arrived as (
+
+    -- price days loaded since the last build
+    select
+        ticker,
+        min(trade_date) as first_date
+
+    from {{ ref('fct_daily_prices') }}
+    where loaded_at > (select max(loaded_at) from {{ this }})
+    group by ticker
+
+),
+
+compare_from as (
+
+    -- the held day before each ticker's first new day (or that day)
+    select
+        arrived.ticker,
+        coalesce(max(this.trade_date), min(arrived.first_date)) as from_date
+
+    from arrived
+    left join {{ this }} as this
+        on this.ticker = arrived.ticker
+        and this.trade_date < arrived.first_date
+    group by arrived.ticker
+
+),
+
+readjusted as (
+
+    -- held adjusted closes that no longer match fct_daily_prices: history rewritten
+    select distinct coalesce(this_side.ticker, fct_side.ticker) as ticker
+
+    from (
+        select this.ticker, this.trade_date, this.adj_close
+        from {{ this }} as this
+        inner join compare_from on compare_from.ticker = this.ticker
+        where this.trade_date >= compare_from.from_date
+    ) as this_side
+    full outer join (
+        select fct.ticker, fct.trade_date, fct.adj_close
+        from {{ ref('fct_daily_prices') }} as fct
+        inner join compare_from on compare_from.ticker = fct.ticker
+        inner join held on held.ticker = fct.ticker
+        where fct.trade_date >= compare_from.from_date
+            and fct.trade_date <= held.last_date
+    ) as fct_side
+        on fct_side.ticker = this_side.ticker
+        and fct_side.trade_date = this_side.trade_date
+    where this_side.ticker is null
+        or fct_side.ticker is null
+        or this_side.adj_close is distinct from fct_side.adj_close
+
+),
+
+new_quarters as (
+
+    -- quarters loaded since the ticker's last build
+    select
+        fundamentals.ticker,
+        case
+            when min(fundamentals.period_end) <= min(firsts.first_period_end)
+                then date '0001-01-01'
+            else min(fundamentals.period_end) - interval 190 day
+        end as from_date
+
+    from {{ ref('stg_raw__fundamentals') }} as fundamentals
+    inner join (
+        select ticker, min(period_end) as first_period_end
+        from {{ ref('stg_raw__fundamentals') }}
+        group by ticker
+    ) as firsts on firsts.ticker = fundamentals.ticker
+    left join held on held.ticker = fundamentals.ticker
+    where held.fundamentals_loaded_at is null
+        or fundamentals.loaded_at > held.fundamentals_loaded_at
+    group by fundamentals.ticker
+
+),
+
+recompute as (
+
+    select ticker, min(from_date)::date as from_date
+    from (
+        select ticker, first_date as from_date from arrived
+        union all
+        select ticker, date '0001-01-01' from readjusted
+        union all
+        select ticker, from_date from new_quarters
+    ) as starts
+    group by ticker
+
+),
+
+{% endif %}
 
 universe as (
 
@@ -35,12 +154,18 @@ prices as (
         prices.trade_date,
         prices.close,
         prices.adj_close,
+        prices.loaded_at,
         universe.size_bucket,
         universe.sector,
         universe.is_magnificent_7
 
     from {{ ref('fct_daily_prices') }} as prices
     inner join universe on universe.ticker = prices.ticker
+    {% if is_incremental() %}
+    inner join recompute
+        on recompute.ticker = prices.ticker
+        and prices.trade_date >= recompute.from_date
+    {% endif %}
 
 ),
 
@@ -90,6 +215,18 @@ first_shares as (
 
     from quarters
     where base_shares is not null
+    group by ticker
+
+),
+
+fundamentals_loads as (
+
+    -- when each ticker's fundamentals were last loaded: the next build starts after it
+    select
+        ticker,
+        max(loaded_at) as fundamentals_loaded_at
+
+    from {{ ref('stg_raw__fundamentals') }}
     group by ticker
 
 ),
@@ -167,6 +304,7 @@ fresh as (
         is_magnificent_7,
         close,
         adj_close,
+        loaded_at,
         split_factor,
         -- cap weights only need a share count: the latest known, however old
         base_shares as latest_base_shares,
@@ -189,6 +327,8 @@ final as (
         fresh.is_magnificent_7,
         fresh.close,
         fresh.adj_close,
+        fresh.loaded_at,
+        fundamentals_loads.fundamentals_loaded_at,
         fresh.split_factor,
         fresh.fiscal_period_end,
         fresh.base_shares * fresh.split_factor as shares_outstanding,
@@ -203,6 +343,7 @@ final as (
 
     from fresh
     left join first_shares on first_shares.ticker = fresh.ticker
+    left join fundamentals_loads on fundamentals_loads.ticker = fresh.ticker
 
 )
 
