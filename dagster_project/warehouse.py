@@ -166,15 +166,14 @@ def replace_window(
     try:
         con.execute("BEGIN TRANSACTION")
         try:
+            deleted = con.execute(*_delete_statement(table, scopes)).fetchone()[0]
+            # Straight from the frame: a staging copy of a full history load would double
+            # the peak memory of the largest step.
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE incoming AS "
+                f"INSERT INTO {table.qualified_name} BY NAME "
                 "SELECT *, ?::VARCHAR AS source, ?::TIMESTAMP AS loaded_at FROM incoming_frame",
                 [source_label, loaded_at],
             )
-            deleted = con.execute(*_delete_statement(table, scopes)).fetchone()[0]
-            con.execute(f"INSERT INTO {table.qualified_name} BY NAME SELECT * FROM incoming")
-            keys = con.execute(f"SELECT count(DISTINCT {entity}) FROM incoming").fetchone()[0]
-            con.execute("DROP TABLE incoming")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -183,7 +182,7 @@ def replace_window(
         con.unregister("incoming_frame")
         if scopes is not None:
             con.unregister("incoming_scopes")
-    return WriteResult(table.qualified_name, int(deleted), len(frame), int(keys))
+    return WriteResult(table.qualified_name, int(deleted), len(frame), int(frame[entity].nunique()))
 
 
 def _delete_statement(table: RawTable, scopes: pd.DataFrame | None) -> tuple[str, list]:
@@ -195,7 +194,10 @@ def _delete_statement(table: RawTable, scopes: pd.DataFrame | None) -> tuple[str
     """
     name, entity, day = table.qualified_name, table.key[0], table.date_column
     if scopes is None:
-        return f"DELETE FROM {name} WHERE {entity} IN (SELECT DISTINCT {entity} FROM incoming)", []
+        return (
+            f"DELETE FROM {name} WHERE {entity} IN (SELECT DISTINCT {entity} FROM incoming_frame)",
+            [],
+        )
     if scopes.empty:
         return f"DELETE FROM {name} WHERE false", []
     return (
