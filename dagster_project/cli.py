@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
-import logging
 import os
 import sys
 from pathlib import Path
@@ -280,12 +280,13 @@ def run() -> None:
 
     Every connection is closed by then, but DuckDB's bindings report their module-level
     objects as "leaked" when the interpreter tears down, dozens of alarming lines under a
-    successful build. Flushing and exiting directly skips that teardown and nothing else.
+    successful build. Running the exit handlers (logging, multiprocessing's clean-up) and
+    then exiting directly skips that teardown and nothing else.
     """
     code = main()
+    atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
-    logging.shutdown()
     os._exit(code if isinstance(code, int) else 1)
 
 
