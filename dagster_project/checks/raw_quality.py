@@ -27,6 +27,12 @@ from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
 NON_RATE_SERIES = ("CPIAUCSL",)
 """Series that are index levels, not percentages, so the [-1, 25] rule does not apply."""
 
+RATES_CHECKED = (
+    "SELECT series_id, obs_date, value FROM raw.rates "
+    f"WHERE series_id NOT IN ({', '.join('?' for _ in NON_RATE_SERIES)})"
+)
+"""The rows the raw_rates suite judges; its parameters are NON_RATE_SERIES."""
+
 LOOKBACK = dt.timedelta(days=40)
 """Rows before the new ones that the prices check reads for moves and gaps. 40 days hold
 at least 25 sessions, far more than the gap rule allows (5): a previous row further back
@@ -167,13 +173,10 @@ def check_prices(con: duckdb.DuckDBPyConnection) -> tuple[SuiteOutcome, int]:
 
 def check_rates(con: duckdb.DuckDBPyConnection) -> tuple[SuiteOutcome, int]:
     """The raw_rates suite on the whole (small) table."""
-    placeholders = ", ".join("?" for _ in NON_RATE_SERIES)
-    checked = (
-        f"SELECT series_id, obs_date, value FROM raw.rates WHERE series_id NOT IN ({placeholders})"
-    )
-    rows = con.execute(f"SELECT count(*) FROM ({checked})", list(NON_RATE_SERIES)).fetchall()[0][0]
+    params = list(NON_RATE_SERIES)
+    rows = con.execute(f"SELECT count(*) FROM ({RATES_CHECKED})", params).fetchall()[0][0]
     return validate_in_duckdb(
-        con, "raw_rates", checked, list(NON_RATE_SERIES), ["series_id", "obs_date"], rows
+        con, "raw_rates", RATES_CHECKED, params, ["series_id", "obs_date"], rows
     )
 
 

@@ -179,13 +179,9 @@ def _prices_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def _rates_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """``raw.rates`` without the index-level series the [-1, 25]% rule does not apply to."""
-    from dagster_project.checks.raw_quality import NON_RATE_SERIES
+    from dagster_project.checks.raw_quality import NON_RATE_SERIES, RATES_CHECKED
 
-    placeholders = ", ".join("?" for _ in NON_RATE_SERIES)
-    return con.execute(
-        f"SELECT series_id, obs_date, value FROM raw.rates WHERE series_id NOT IN ({placeholders})",
-        list(NON_RATE_SERIES),
-    ).df()
+    return con.execute(RATES_CHECKED, list(NON_RATE_SERIES)).df()
 
 
 DERIVED_FRAMES = {"raw_prices": _prices_frame, "raw_rates": _rates_frame}
