@@ -2,8 +2,8 @@
 
 The frames come from the very code path ``rotation build`` uses (``Settings`` ->
 ``build_source`` -> ``default_window``), so the Parquet files hold, row for row, what the
-build's ingest assets write into ``raw.*``. Prices are written a year at a time to keep
-this process small (the source itself holds the simulation compactly).
+build's ingest assets write into ``raw.*``. Prices are written chunk by chunk, as the
+source yields them, to keep this process small.
 
 Run as ``python -m benchmarks.data OUT_DIR --tickers N --years Y [--seed S]``; it prints
 a JSON summary (row counts, span, the last session) on stdout.
@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from dagster_project.settings import Settings
 from dagster_project.sources import build_source, default_window
-from dagster_project.sources.base import Window
+from dagster_project.sources.base import Window, as_batch, frame_chunks
 
 TABLES = ("prices", "fundamentals", "rates", "universe", "valuation_snapshots")
 
@@ -38,22 +38,12 @@ def write_frame(frame: pd.DataFrame, path: Path) -> int:
     return len(frame)
 
 
-def year_windows(window: Window) -> list[Window]:
-    """The window cut into calendar years (the last one may be partial)."""
-    out, start = [], window.start
-    while start <= window.end:
-        end = min(dt.date(start.year, 12, 31), window.end)
-        out.append(Window(start, end))
-        start = end + dt.timedelta(days=1)
-    return out
-
-
 def write_prices(source, window: Window, path: Path) -> tuple[int, list[dt.date]]:
-    """All prices of the window, one row group per year; returns rows and the last sessions."""
-    writer, rows, last_days = None, 0, []
+    """All prices of the window, one row group per chunk of tickers the source yields (as
+    the build's writer inserts them); returns rows and the last two sessions."""
+    writer, rows, days = None, 0, set()
     try:
-        for piece in year_windows(window):
-            frame = source.prices(piece)
+        for frame in frame_chunks(as_batch(source.prices(window)).frame):
             if frame.empty:
                 continue
             table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -61,12 +51,11 @@ def write_prices(source, window: Window, path: Path) -> tuple[int, list[dt.date]
                 writer = pq.ParquetWriter(path, table.schema)
             writer.write_table(table)
             rows += len(frame)
-            days = sorted(pd.to_datetime(frame["trade_date"]).dt.date.unique())
-            last_days = (last_days + days)[-2:]
+            days |= set(pd.to_datetime(frame["trade_date"]).dt.date.unique())
     finally:
         if writer is not None:
             writer.close()
-    return rows, last_days
+    return rows, sorted(days)[-2:]
 
 
 def generate(out_dir: Path, tickers: int, years: int, seed: int = 42) -> dict:

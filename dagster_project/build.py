@@ -11,11 +11,18 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from dagster_project.settings import Settings
+from dagster_project.sources.base import SourceError
+
+PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+"""The tags by which Dagster runs a range of partitions in one run (as its single-run
+backfills do)."""
 
 
 @dataclass(frozen=True)
 class BuildOutcome:
-    run_id: str
+    run_id: str | None
+    """None when the build stopped before its Dagster run (its window could not be read)."""
     success: bool
     failed_checks: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
@@ -23,13 +30,16 @@ class BuildOutcome:
     materialized: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     """Failed non-blocking (WARN) checks: worth reading, not a failed build."""
+    partition_range: tuple[str, str] | None = None
+    """The first and last NYSE-session partition the run loaded (None: unpartitioned job)."""
 
     @property
     def ok(self) -> bool:
         return self.success and not self.failed_checks
 
     def failure_report(self) -> str:
-        lines = [f"Build FAILED (Dagster run {self.run_id}):"]
+        run = f"Dagster run {self.run_id}" if self.run_id else "before its Dagster run started"
+        lines = [f"Build FAILED ({run}):"]
         lines += [f"  blocking check {c}" for c in self.failed_checks]
         lines += [f"  step {s}" for s in self.failed_steps]
         if self.skipped_steps:
@@ -50,11 +60,17 @@ def run_build(
     from dagster_project.definitions import BUILD_JOB_NAME, build_definitions
 
     job = build_definitions(settings).resolve_job_def(job_name or BUILD_JOB_NAME)
+    tags = {"rotation/source": settings.source}
+    if job.partitions_def is not None:
+        try:
+            tags |= partition_range_tags(settings)
+        except SourceError as error:  # e.g. a bad file in the source's folder
+            return BuildOutcome(run_id=None, success=False, failed_steps=[f"window: {error}"])
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
         run_config={"loggers": {"progress": {}}} if show_progress else None,
-        tags={"rotation/source": settings.source},
+        tags=tags,
     )
     failed_checks, failed_steps, materialized, warnings = [], [], [], []
     started = set()
@@ -71,7 +87,9 @@ def run_build(
         elif kind == "STEP_FAILURE":
             failed_steps.append(f"{event.step_key}: {root_cause(event.step_failure_data.error)}")
         elif kind == "ASSET_MATERIALIZATION":
-            materialized.append(event.asset_key.to_user_string())
+            key = event.asset_key.to_user_string()
+            if key not in materialized:  # a partitioned asset records one per session
+                materialized.append(key)
     # A step whose upstream failed never starts (Dagster logs no skip event for it).
     skipped = sorted(node.name for node in job.graph.nodes if node.name not in started)
     return BuildOutcome(
@@ -82,7 +100,25 @@ def run_build(
         skipped_steps=skipped,
         materialized=materialized,
         warnings=warnings,
+        partition_range=(
+            (tags[PARTITION_RANGE_START_TAG], tags[PARTITION_RANGE_END_TAG])
+            if PARTITION_RANGE_START_TAG in tags
+            else None
+        ),
     )
+
+
+def partition_range_tags(settings: Settings) -> dict[str, str]:
+    """Run tags that make the build one run over the session partitions of its window
+    (``--start/--end``, else the source's span): a single-run backfill, as the UI launches."""
+    from dagster_project.partitions import partition_range
+    from dagster_project.sources import default_window
+
+    keys = partition_range(default_window(settings))
+    return {
+        PARTITION_RANGE_START_TAG: keys.start,
+        PARTITION_RANGE_END_TAG: keys.end,
+    }
 
 
 def root_cause(error) -> str:

@@ -19,16 +19,19 @@ class ProgressHandler(logging.Handler):
         super().__init__(logging.DEBUG)
         self.stream = stream or sys.stderr
         self.started = time.monotonic()
+        self.partitions: dict[str, list[str]] = {}
+        """Partitions materialized per asset by the running step: a backfill of years
+        records one event per session, summarized in one line when the step ends."""
 
     def emit(self, record: logging.LogRecord) -> None:
         line = self.describe(record)
         if line:
             elapsed = time.monotonic() - self.started
-            self.stream.write(f"[{elapsed:7.1f}s] {line}\n")
+            for part in line.splitlines():
+                self.stream.write(f"[{elapsed:7.1f}s] {part}\n")
             self.stream.flush()
 
-    @staticmethod
-    def describe(record: logging.LogRecord) -> str | None:
+    def describe(self, record: logging.LogRecord) -> str | None:
         if not has_log_record_metadata(record):
             return None
         meta = get_log_record_metadata(record)
@@ -41,7 +44,7 @@ class ProgressHandler(logging.Handler):
         if kind == "STEP_START":
             return f"▶ {step}"
         if kind == "STEP_SUCCESS":
-            return f"✔ {step}"
+            return "\n".join([*self._partition_summary(), f"✔ {step}"])
         if kind == "STEP_FAILURE":
             return f"✘ {step} failed: {_first_line(event.event_specific_data.error.message)}"
         if kind == "STEP_UP_FOR_RETRY":  # a load that met an outage (INGEST_RETRY_POLICY)
@@ -51,6 +54,9 @@ class ProgressHandler(logging.Handler):
             return f"↻ {step} will retry{wait}: {error}"
         if kind == "ASSET_MATERIALIZATION":
             key = event.asset_key.to_user_string() if event.asset_key else "?"
+            if event.partition:
+                self.partitions.setdefault(key, []).append(event.partition)
+                return None
             return f"  materialized {key}"
         if kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
@@ -62,6 +68,15 @@ class ProgressHandler(logging.Handler):
         if kind in ("RUN_SUCCESS", "RUN_FAILURE"):
             return kind.replace("_", " ").lower()
         return None
+
+    def _partition_summary(self) -> list[str]:
+        lines = [
+            f"  materialized {key}: {len(keys):,} partition{'s' if len(keys) > 1 else ''} "
+            f"{keys[0]}{'..' + keys[-1] if len(keys) > 1 else ''}"
+            for key, keys in self.partitions.items()
+        ]
+        self.partitions.clear()
+        return lines
 
 
 def _first_line(message: str) -> str:

@@ -15,7 +15,7 @@ from dagster_project import warehouse as wh
 from dagster_project.schemas import RawTable
 from dagster_project.settings import Settings
 from dagster_project.sources import Source, Window, build_source, default_window
-from dagster_project.sources.base import HeldPrices
+from dagster_project.sources.base import FrameChunks, HeldPrices
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 """Every asset that opens the warehouse file for writing runs in this pool (limit 1)."""
@@ -46,11 +46,13 @@ class WarehouseResource(dg.ConfigurableResource):
     def replace_window(
         self,
         table: RawTable,
-        frame: pd.DataFrame,
+        frame: pd.DataFrame | FrameChunks,
         source_label: str,
         window: Window | None,
         key_windows: Mapping[str, Window] | None = None,
     ) -> wh.WriteResult:
+        """Replace the window of ``frame``'s keys in one transaction (``wh.replace_window``);
+        a ``FrameChunks`` is written a chunk at a time, so it is never held whole."""
         loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         with self.connect() as con:
             wh.ensure_raw_schema(con)

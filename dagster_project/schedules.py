@@ -7,17 +7,15 @@ skips, with the reason, the days the exchange was shut.
 """
 
 import datetime as dt
-import functools
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import exchange_calendars as xcals
-import pandas as pd
 
+from dagster_project.nyse import MARKET_TIMEZONE, closed_reason
+from dagster_project.partitions import partition_key
 from dagster_project.resources import SourceResource
 
 NIGHTLY_SCHEDULE_NAME = "nightly_build"
-MARKET_TIMEZONE = "America/New_York"
 NIGHTLY_CRON = "30 18 * * 1-5"
 """18:30 New York, Monday to Friday: 2.5 hours after the 16:00 close (Yahoo has the day's
 closes by then; FRED's daily series lag a day and are re-read by the next run)."""
@@ -41,32 +39,6 @@ FRESH_MARTS = frozenset(
     for name in ("fct_daily_prices", "relative_performance", "pe_discount", "fed_policy_daily")
 )
 """The marts an analyst reads every morning: a missed night shows on them in the UI."""
-
-
-@functools.lru_cache(maxsize=8)
-def _nyse_year(year: int) -> tuple[frozenset[dt.date], dict[dt.date, str]]:
-    """The NYSE sessions and named regular holidays of one calendar year.
-
-    Built for an explicit span: exchange_calendars' default bounds move with today's date,
-    so the same day would get a different answer (or none) depending on when it is asked.
-    """
-    start, end = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
-    calendar = xcals.get_calendar("XNYS", start=start, end=end)
-    sessions = frozenset(day.date() for day in calendar.sessions)
-    named = calendar.regular_holidays.holidays(start, end, return_name=True)
-    return sessions, {day.date(): str(name) for day, name in named.items()}
-
-
-def closed_reason(day: dt.date) -> str | None:
-    """Why the NYSE did not trade on ``day`` ("weekend", "holiday: Thanksgiving"), or
-    None when ``day`` is a session."""
-    sessions, holidays = _nyse_year(day.year)
-    if day in sessions:
-        return None
-    if day.weekday() >= 5:
-        return "weekend"
-    name = holidays.get(day)
-    return f"holiday: {name}" if name else "holiday"
 
 
 def market_date(moment: dt.datetime | None) -> dt.date:
@@ -113,9 +85,9 @@ def build_nightly_schedule(job_name: str, source: SourceResource) -> dg.Schedule
         execution_timezone=MARKET_TIMEZONE,
         job_name=job_name,
         default_status=dg.DefaultScheduleStatus.STOPPED,
-        description="After the US close on NYSE sessions: load the day (window ending at the "
-        "session), rebuild the marts and publish. Weekends and exchange holidays are skipped "
-        "with the reason.",
+        description="After the US close on NYSE sessions: load the session's partition, "
+        "rebuild the marts and publish. Weekends and exchange holidays are skipped with the "
+        "reason.",
     )
     def nightly_build(context: dg.ScheduleEvaluationContext):
         day = market_date(context.scheduled_execution_time)
@@ -124,6 +96,7 @@ def build_nightly_schedule(job_name: str, source: SourceResource) -> dg.Schedule
             return dg.SkipReason(f"{day.isoformat()} is not an NYSE session ({reason})")
         return dg.RunRequest(
             run_key=day.isoformat(),
+            partition_key=partition_key(day),
             run_config=nightly_run_config(source, day),
             tags={SESSION_TAG: day.isoformat(), TRIGGER_TAG: "nightly", SOURCE_TAG: source.spec},
         )

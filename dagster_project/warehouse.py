@@ -26,7 +26,7 @@ from dagster_project.schemas import (
     RawTable,
 )
 from dagster_project.settings import DuckDBSettings
-from dagster_project.sources.base import HeldPrices, Window
+from dagster_project.sources.base import FrameChunks, HeldPrices, Window, frame_chunks
 
 
 class WarehouseError(RuntimeError):
@@ -140,7 +140,7 @@ def conform(frame: pd.DataFrame, table: RawTable, source_label: str) -> pd.DataF
 def replace_window(
     con: duckdb.DuckDBPyConnection,
     table: RawTable,
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | FrameChunks,
     source_label: str,
     window: Window | None,
     loaded_at: dt.datetime,
@@ -154,35 +154,80 @@ def replace_window(
     the source could not fetch keeps its rows, and a re-run of the same window never
     duplicates anything. ``window=None`` without ``key_windows`` replaces all the rows of
     the frame's keys (tables without dates, like the universe).
+
+    ``frame`` may be a ``FrameChunks``: each chunk is checked and inserted in turn, inside
+    the same transaction, so the whole load never sits in memory at once and a failure in
+    any chunk (or a crash) leaves the table as it was. A key's window is cleared when the
+    key first appears, before any of its rows go in, so chunks may share keys.
     """
-    frame = conform(frame, table, source_label)
-    entity = table.key[0]
-    scopes = key_scopes(frame[entity], window, key_windows or {}) if table.date_column else None
-    if scopes is not None and len(frame):
-        check_inside_scopes(frame, table, scopes, source_label)
-    con.register("incoming_frame", frame)
-    if scopes is not None:
-        con.register("incoming_scopes", scopes)
+    seen: set = set()
+    deleted = inserted = 0
+    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("BEGIN TRANSACTION")
         try:
-            deleted = con.execute(*_delete_statement(table, scopes)).fetchone()[0]
-            # Straight from the frame: a staging copy of a full history load would double
-            # the peak memory of the largest step.
-            con.execute(
-                f"INSERT INTO {table.qualified_name} BY NAME "
-                "SELECT *, ?::VARCHAR AS source, ?::TIMESTAMP AS loaded_at FROM incoming_frame",
-                [source_label, loaded_at],
-            )
+            for chunk in frame_chunks(frame):
+                chunk_deleted, chunk_inserted = _replace_chunk(
+                    con, table, chunk, source_label, window, loaded_at, key_windows or {}, seen
+                )
+                deleted, inserted = deleted + chunk_deleted, inserted + chunk_inserted
+                del chunk  # free it before the next chunk is made, not after
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
     finally:
-        con.unregister("incoming_frame")
-        if scopes is not None:
-            con.unregister("incoming_scopes")
-    return WriteResult(table.qualified_name, int(deleted), len(frame), int(frame[entity].nunique()))
+        # After the transaction ends: DuckDB refuses even this inside an aborted one.
+        con.unregister("incoming_keys")
+        con.unregister("incoming_scopes")
+    return WriteResult(table.qualified_name, deleted, inserted, len(seen))
+
+
+def _replace_chunk(
+    con: duckdb.DuckDBPyConnection,
+    table: RawTable,
+    chunk: pd.DataFrame,
+    source_label: str,
+    window: Window | None,
+    loaded_at: dt.datetime,
+    key_windows: Mapping[str, Window],
+    seen: set,
+) -> tuple[int, int]:
+    """Clear the scope of the chunk's keys not seen in earlier chunks, insert the chunk.
+
+    Runs inside ``replace_window``'s transaction; adds the new keys to ``seen``. Returns
+    (rows deleted, rows inserted).
+    """
+    chunk = conform(chunk, table, source_label)
+    entity = table.key[0]
+    keys = pd.Series(pd.unique(chunk[entity]), dtype="str")
+    new_keys = keys[~keys.isin(seen)]
+    scopes = key_scopes(keys, window, key_windows) if table.date_column else None
+    if scopes is not None and len(chunk):
+        check_inside_scopes(chunk, table, scopes, source_label)
+    new_scopes = None if scopes is None else scopes[scopes["entity"].isin(set(new_keys))]
+    # The small key frames are registered (and unregistered after the transaction); the
+    # chunk is not: a view registered inside a transaction keeps its frame alive until
+    # the transaction ends, even once replaced, which would hold the whole load in memory
+    # until the commit. A relation over the chunk is freed with it.
+    con.register("incoming_keys", pd.DataFrame({"entity": new_keys}))
+    if new_scopes is not None:
+        con.register("incoming_scopes", new_scopes)
+    deleted = con.execute(*_delete_statement(table, new_scopes)).fetchone()[0]
+    # Straight from the frame: a staging copy of a full history load would double the
+    # peak memory of the largest step. (A relation's query takes no parameters.)
+    con.from_df(chunk).query(
+        "incoming_frame",
+        f"INSERT INTO {table.qualified_name} BY NAME SELECT *, "
+        f"{sql_string(source_label)}::VARCHAR AS source, "
+        f"{sql_string(loaded_at.isoformat(sep=' '))}::TIMESTAMP AS loaded_at FROM incoming_frame",
+    ).fetchall()
+    seen.update(new_keys.dropna())
+    return int(deleted), len(chunk)
+
+
+def sql_string(value: str) -> str:
+    """``value`` as a SQL string literal (quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _delete_statement(table: RawTable, scopes: pd.DataFrame | None) -> tuple[str, list]:
@@ -195,7 +240,7 @@ def _delete_statement(table: RawTable, scopes: pd.DataFrame | None) -> tuple[str
     name, entity, day = table.qualified_name, table.key[0], table.date_column
     if scopes is None:
         return (
-            f"DELETE FROM {name} WHERE {entity} IN (SELECT DISTINCT {entity} FROM incoming_frame)",
+            f"DELETE FROM {name} WHERE {entity} IN (SELECT entity FROM incoming_keys)",
             [],
         )
     if scopes.empty:

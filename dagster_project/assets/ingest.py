@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
+from dagster_project.partitions import SESSION_PARTITIONS, SESSIONS_BACKFILL_POLICY, run_window
 from dagster_project.resources import WAREHOUSE_POOL, SourceResource, WarehouseResource
 from dagster_project.schemas import (
     FUNDAMENTALS,
@@ -33,8 +34,14 @@ exponential backoff, each wait ±30 s of jitter so parallel runs do not retry in
 The sources already retry each request within seconds; this covers an outage that
 outlasts those, without keeping `rotation build` waiting much longer than 5 minutes."""
 
+RATES_LOOKBACK = dt.timedelta(days=100)
+"""How far before its first session a ``raw/rates`` load re-reads. FRED publishes a day's
+yields the next morning, a month's CPI and unemployment weeks later, and revises recent
+values; re-reading the last 100 days lets tonight's partition pick up what the earlier
+ones could not see yet (the rows it rewrites are the same or newer figures)."""
+
 Fetch = Callable[[Source, Window | None, WarehouseResource], object]
-WindowOf = Callable[[SourceResource], Window | None]
+WindowOf = Callable[[dg.AssetExecutionContext, SourceResource], Window | None]
 
 
 def _load(
@@ -95,7 +102,11 @@ def worth_retrying(error: BaseException) -> bool:
     return isinstance(error, SourceUnavailable) or is_network_error(error)
 
 
-def _raw_asset(table: RawTable, fetch: Fetch, window_of: WindowOf) -> dg.AssetsDefinition:
+def _raw_asset(
+    table: RawTable, fetch: Fetch, window_of: WindowOf, by_session: bool = False
+) -> dg.AssetsDefinition:
+    """The load asset of ``table``; ``by_session`` partitions it by NYSE session."""
+
     @dg.asset(
         key=["raw", table.name],
         group_name=INGEST_GROUP,
@@ -103,12 +114,15 @@ def _raw_asset(table: RawTable, fetch: Fetch, window_of: WindowOf) -> dg.AssetsD
         pool=WAREHOUSE_POOL,
         retry_policy=INGEST_RETRY_POLICY,
         description=table.description,
+        partitions_def=SESSION_PARTITIONS if by_session else None,
+        backfill_policy=SESSIONS_BACKFILL_POLICY if by_session else None,
     )
     def _asset(
         context: dg.AssetExecutionContext, source: SourceResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         try:
-            return _load(context, table, fetch, window_of(source), source.get(), warehouse)
+            window = window_of(context, source)
+            return _load(context, table, fetch, window, source.get(), warehouse)
         except Exception as error:
             if worth_retrying(error):
                 raise
@@ -124,22 +138,36 @@ def fetch_prices(src: Source, window: Window, warehouse: WarehouseResource):
     return src.prices(window)
 
 
-def today(_source: SourceResource) -> Window:
+def today(_context, _source: SourceResource) -> Window:
     """Valuation snapshots are stamped with the day they were taken: today."""
     day = dt.date.today()
     return Window(day, day)
 
 
-def build_window(source: SourceResource) -> Window:
+def configured_window(_context, source: SourceResource) -> Window:
+    """The source's window (``--start/--end``, else its whole span): what the
+    unpartitioned loads (fundamentals, by quarter end) replace."""
     return source.window()
 
 
-raw_universe = _raw_asset(UNIVERSE, lambda src, _w, _wh: src.universe(), lambda _s: None)
-raw_prices = _raw_asset(PRICES, fetch_prices, build_window)
+def session_window(context: dg.AssetExecutionContext, source: SourceResource) -> Window:
+    """The dates of the run's session partitions (see ``partitions.load_window``)."""
+    return run_window(context.partition_key_range, source.window())
+
+
+def rates_window(context: dg.AssetExecutionContext, source: SourceResource) -> Window:
+    window = session_window(context, source)
+    return Window(window.start - RATES_LOOKBACK, window.end)
+
+
+raw_universe = _raw_asset(UNIVERSE, lambda src, _w, _wh: src.universe(), lambda _c, _s: None)
+raw_prices = _raw_asset(PRICES, fetch_prices, session_window, by_session=True)
 raw_fundamentals = _raw_asset(
-    FUNDAMENTALS, lambda src, window, _wh: src.fundamentals(window), build_window
+    FUNDAMENTALS, lambda src, window, _wh: src.fundamentals(window), configured_window
 )
-raw_rates = _raw_asset(RATES, lambda src, window, _wh: src.rates(window), build_window)
+raw_rates = _raw_asset(
+    RATES, lambda src, window, _wh: src.rates(window), rates_window, by_session=True
+)
 raw_valuation_snapshots = _raw_asset(
     VALUATION_SNAPSHOTS,
     lambda src, window, _wh: src.valuation_snapshots(window.end),

@@ -43,9 +43,10 @@ def _cached_sample(seed: int, tickers: int | None, start: dt.date, end: dt.date)
 def release_cached_sources() -> None:
     """Drop the cached sample market (and parsed folders) once the raw loads are done.
 
-    Why: the rest of a run (dbt, publish) never reads the source, and at 3,000 tickers x
-    25 years the simulated market holds ~1.5 GB that would otherwise sit in the Dagster
-    process while dbt's own DuckDB works beside it. A later load simply rebuilds it.
+    Why: the rest of a run (dbt, publish) never reads the source, and whatever a source
+    keeps (the sample: factor paths, fundamentals and rates, tens of MB since its prices
+    are simulated per load in chunks; a parsed folder: all its files) would otherwise sit
+    in the Dagster process while dbt's own DuckDB works beside it. A later load rebuilds it.
     """
     _cached_sample.cache_clear()
     _cached_files.cache_clear()

@@ -6,15 +6,17 @@ writes: the warehouse writer owns every write.
 
 A fetch method may return a plain frame (it then replaces the requested window for every
 key it holds) or a ``Batch``, which can also say that some keys replace a window of their
-own (an incremental load) and which keys could not be fetched, and why.
+own (an incremental load) and which keys could not be fetched, and why. A source whose
+frame would be too large to hold at once may return a ``FrameChunks`` in place of a frame.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -43,6 +45,76 @@ class SourceUnavailable(SourceError):
     load that failed this way is worth running again later."""
 
 
+class FrameChunks:
+    """One table's rows as a sequence of frames, each made only when the previous is done.
+
+    Why: at 3,000 tickers x 25 years the sample's prices are a 19M-row frame (~1.5 GB in
+    pandas). The warehouse writer inserts a ``FrameChunks`` one chunk at a time inside one
+    transaction (``warehouse.replace_window``), so no process ever holds the whole frame,
+    and a failure mid-load still leaves the table as it was.
+
+    It stands in for a frame wherever a source may return one (``Source.prices``,
+    ``Batch.frame``), so the ingest assets need not know. Code that wants the rows as one
+    frame (tests, the benchmark's Parquet writer, wrappers that edit a source's rows) can
+    keep treating it as a ``pd.DataFrame``: any frame attribute, indexing or ``len``
+    assembles the chunks once (``to_frame``) and answers from that frame.
+
+    ``make_chunks`` is called afresh for every pass, so the chunks are produced again
+    rather than kept. Chunks may share keys; ``assemble`` joins them into the one frame
+    (by default a plain concatenation in chunk order).
+    """
+
+    def __init__(
+        self,
+        make_chunks: Callable[[], Iterable[pd.DataFrame]],
+        assemble: Callable[[list[pd.DataFrame]], pd.DataFrame] | None = None,
+    ) -> None:
+        self._make_chunks = make_chunks
+        self._assemble = assemble or concat_chunks
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        """The chunks, produced one by one (a new pass each call)."""
+        yield from self._make_chunks()
+
+    @functools.cached_property
+    def frame(self) -> pd.DataFrame:
+        """All chunks as one frame (built on first use, then kept)."""
+        return self._assemble(list(self.chunks()))
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame
+
+    # A stand-in for the assembled frame, for code written against a plain DataFrame.
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_make_chunks", "_assemble"):
+            raise AttributeError(name)
+        return getattr(self.frame, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.frame[key]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __iter__(self) -> Iterator:
+        return iter(self.frame)
+
+    def __repr__(self) -> str:
+        return f"FrameChunks({self._make_chunks!r})"
+
+
+def concat_chunks(chunks: list[pd.DataFrame]) -> pd.DataFrame:
+    """The chunks one after the other, re-indexed from 0."""
+    return pd.concat(chunks, ignore_index=True)
+
+
+def frame_chunks(frame: pd.DataFrame | FrameChunks) -> Iterator[pd.DataFrame]:
+    """The chunks of a ``FrameChunks``, or a plain frame as its only chunk."""
+    if isinstance(frame, FrameChunks):
+        return frame.chunks()
+    return iter([frame])
+
+
 @dataclass(frozen=True)
 class Batch:
     """Rows for one raw table, the scope they replace, and the keys that failed.
@@ -52,14 +124,15 @@ class Batch:
     that could not fetch some keys must report them rather than quietly return less.
     ``windows`` maps a key (ticker, series) to the window its rows replace; keys not in
     it replace the requested window. ``failures`` maps a key to the reason it is missing.
+    ``frame`` may be a ``FrameChunks`` (rows too many to hold at once).
     """
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame | FrameChunks
     windows: Mapping[str, Window] = field(default_factory=dict)
     failures: Mapping[str, str] = field(default_factory=dict)
 
 
-def as_batch(result: pd.DataFrame | Batch) -> Batch:
+def as_batch(result: pd.DataFrame | FrameChunks | Batch) -> Batch:
     """A fetch result as a ``Batch``: a plain frame replaces the requested window."""
     return result if isinstance(result, Batch) else Batch(frame=result)
 
@@ -110,7 +183,7 @@ class Source(Protocol):
         """Payload columns of ``raw.universe``: every ticker the source covers."""
         ...
 
-    def prices(self, window: Window) -> pd.DataFrame | Batch:
+    def prices(self, window: Window) -> pd.DataFrame | FrameChunks | Batch:
         """Payload columns of ``raw.prices`` for trade dates inside the window."""
         ...
 

@@ -1,6 +1,7 @@
 """How the project runs unattended: the writers' pool, the run queue, retries, the UI host."""
 
 import shutil
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -31,9 +32,13 @@ def test_every_warehouse_writer_is_in_the_pool(dbt_manifest):
     assert {name for name, pool in writers.items() if pool != WAREHOUSE_POOL} == set()
 
 
-def test_the_instance_queues_runs_and_gives_the_pool_one_slot(tmp_path):
+def test_the_instance_queues_runs_and_gives_the_pool_one_slot(tmp_path, monkeypatch):
     shutil.copy(DEFAULT_DAGSTER_HOME / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # as `.env` and `rotation` set it
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        assert type(storage).__name__ == "BatchingSqliteEventLogStorage"
+        assert Path(storage._base_dir) == tmp_path / "history" / "runs"  # Dagster's usual place
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         pools = instance.get_concurrency_config().pool_config
         assert pools.default_pool_limit == 1

@@ -30,7 +30,8 @@ def build(settings: Settings) -> tuple[BuildOutcome, list[str]]:
     """Run the build job; also return every event-log line the run wrote."""
     with dg.DagsterInstance.ephemeral() as instance:
         outcome = run_build(settings, instance, show_progress=False)
-        logs = [str(entry) for entry in instance.all_logs(outcome.run_id)]
+        # No run when the build stopped before it (its window could not be read).
+        logs = [str(entry) for entry in instance.all_logs(outcome.run_id)] if outcome.run_id else []
     return outcome, logs
 
 

@@ -1,10 +1,12 @@
 """The incremental marts equal a full refresh after every kind of new data.
 
 fct_daily_prices and int_stock_valuation_daily build incrementally (strategy
-``ticker_window``). Each scenario loads raw rows through the one writer, builds
-incrementally, then builds a copy of the same warehouse with ``--full-refresh`` and
-compares every row: (i) a day appended, (ii) a split and a dividend arriving in the new
-window, (iii) a window reloaded with a revised close and a dropped day.
+``ticker_window``), int_stock_period_returns by calendar period (``period_window``). Each
+scenario loads raw rows through the one writer, runs ``dbt build`` incrementally with its
+data tests scoped as the Dagster asset scopes them (``data_tests_since``), then builds a
+copy of the same warehouse with ``--full-refresh`` and compares every row: (i) a day
+appended, (ii) a split and a dividend arriving in the new window, (iii) a window reloaded
+with a revised close and a dropped day, (iv) a quarter's fundamentals reloaded, revised.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
 
 from dagster_project import warehouse as wh
+from dagster_project.assets.dbt import ENV_TESTS_SINCE, data_tests_since, latest_load, record_tested
 from dagster_project.schemas import FUNDAMENTALS, PRICES, UNIVERSE
 from dagster_project.sources import Window
 from dagster_project.sources.sample import SampleSource
@@ -31,6 +34,7 @@ START, END = dt.date(2024, 1, 2), dt.date(2024, 12, 31)
 MODELS = {
     "marts.fct_daily_prices": ["ticker", "trade_date"],
     "intermediate.int_stock_valuation_daily": ["ticker", "trade_date"],
+    "intermediate.int_stock_period_returns": ["period_type", "period_start", "ticker"],
 }
 LOAD_TIMES = ("loaded_at", "fundamentals_loaded_at")
 """When rows were loaded: a reload that changes nothing keeps the earlier time in an
@@ -42,15 +46,20 @@ def market() -> SampleSource:
     return SampleSource(seed=7, tickers=36, start=START, end=END)
 
 
-def dbt(db: Path, tmp: Path, *flags: str) -> None:
-    """``dbt run`` of the two incremental models and everything upstream, in-process."""
+def dbt(db: Path, tmp: Path, *flags: str, command: str = "run", since: dt.date | None = None):
+    """``dbt <command>`` of the incremental models and everything upstream, in-process;
+    ``since`` scopes the large relations' data tests as the Dagster asset does."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ROTATION_WAREHOUSE", str(db))
+        if since is None:
+            mp.delenv(ENV_TESTS_SINCE, raising=False)
+        else:
+            mp.setenv(ENV_TESTS_SINCE, since.isoformat())
         result = dbtRunner().invoke(
             [
-                "run",
+                command,
                 "--select",
-                "+int_stock_valuation_daily",
+                "+int_stock_period_returns",
                 *flags,
                 "--project-dir",
                 str(DBT_DIR),
@@ -64,7 +73,23 @@ def dbt(db: Path, tmp: Path, *flags: str) -> None:
             ]
         )
     DuckDBConnectionManager.close_all_connections()
-    assert result.success, result.exception
+    failed = [
+        f"{r.node.unique_id}: {r.status} {r.message}"
+        for r in (result.result or [])
+        if str(r.status) not in ("success", "pass")
+    ]
+    assert result.success and not failed, result.exception or failed
+
+
+def build_incrementally(db: Path, tmp: Path) -> dt.date | None:
+    """``dbt build`` (models and tests) as the nightly runs it: the tests of the large
+    relations scoped to the days since the last passed build, which then moves on."""
+    with duckdb.connect(str(db)) as con:
+        since, through = data_tests_since(con), latest_load(con)
+    dbt(db, tmp, command="build", since=since)
+    with duckdb.connect(str(db)) as con:
+        record_tested(con, through, "test")
+    return since
 
 
 def load(db: Path, table, frame: pd.DataFrame, window: Window | None, at: dt.datetime) -> None:
@@ -114,6 +139,8 @@ def built(tmp_path, market) -> tuple[Path, list[dt.date]]:
         at(1),
     )
     dbt(db, tmp_path)
+    with duckdb.connect(str(db)) as con:
+        record_tested(con, latest_load(con), "test")
     return db, days
 
 
@@ -122,8 +149,14 @@ def test_appending_a_day_equals_a_full_refresh(built, tmp_path, market):
     last = Window(days[-1], days[-1])
     load(db, PRICES, market.prices(last), last, at(2))
     load(db, FUNDAMENTALS, market.fundamentals(last), last, at(2))
-    dbt(db, tmp_path)
+    assert build_incrementally(db, tmp_path) == days[-1]
     assert_equals_full_refresh(db, tmp_path)
+    with duckdb.connect(str(db), read_only=True) as con:
+        periods = con.execute(
+            "SELECT count(*) FROM intermediate.int_stock_period_returns WHERE end_date = ?",
+            [days[-1]],
+        ).fetchall()[0][0]
+    assert periods > 0  # the current month and year now end on the new day
 
 
 def test_a_split_and_a_dividend_in_the_new_window_equal_a_full_refresh(built, tmp_path, market):
@@ -136,7 +169,7 @@ def test_a_split_and_a_dividend_in_the_new_window_equal_a_full_refresh(built, tm
     frame.loc[split, "splits"] = 2.0
     frame.loc[dividend, "dividends"] = 0.5
     load(db, PRICES, frame, Window(days[-1], days[-1]), at(2))
-    dbt(db, tmp_path)
+    build_incrementally(db, tmp_path)
     assert_equals_full_refresh(db, tmp_path)
     with duckdb.connect(str(db), read_only=True) as con:
         first_adj, first_close = con.execute(
@@ -157,5 +190,27 @@ def test_reloading_a_window_with_revisions_equals_a_full_refresh(built, tmp_path
     frame.loc[revised, "high"] = frame.loc[revised, "high"] * 1.01
     dropped = (frame["ticker"] == stocks[3]) & (frame["trade_date"] == pd.Timestamp(days[-8]))
     load(db, PRICES, frame[~dropped], window, at(2))
-    dbt(db, tmp_path)
+    assert build_incrementally(db, tmp_path) == days[-12]
     assert_equals_full_refresh(db, tmp_path)
+
+
+def test_a_revised_quarter_of_fundamentals_equals_a_full_refresh(built, tmp_path, market):
+    db, days = built
+    quarter = Window(dt.date(2024, 7, 1), dt.date(2024, 9, 30))
+    frame = market.fundamentals(quarter).reset_index(drop=True)
+    assert len(frame) > 0
+    frame["shares_outstanding"] = frame["shares_outstanding"] * 1.25
+    load(db, FUNDAMENTALS, frame, quarter, at(2))
+    since = build_incrementally(db, tmp_path)
+    assert since is not None and since <= frame["period_end"].min().date() - dt.timedelta(190)
+    assert_equals_full_refresh(db, tmp_path)
+
+
+def test_a_failed_build_keeps_its_days_under_test(built, tmp_path, market):
+    """The models move on even when a test fails; the tested watermark does not."""
+    db, days = built
+    last = Window(days[-1], days[-1])
+    load(db, PRICES, market.prices(last), last, at(2))
+    dbt(db, tmp_path)  # built, as a build whose tests then failed would leave it
+    with duckdb.connect(str(db)) as con:
+        assert data_tests_since(con) == days[-1]

@@ -11,7 +11,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from dagster_project.schemas import FUNDAMENTALS, PRICES, RATES, UNIVERSE, RawTable
-from dagster_project.sources.base import Window
+from dagster_project.sources.base import FrameChunks, Window
 from dagster_project.sources.sample import SampleSource
 from dagster_project.sources.sample.universe import (
     LARGE_CAP,
@@ -31,6 +31,11 @@ def everything(source: SampleSource) -> Window:
     return Window(source.start, source.end)
 
 
+def as_frame(result: pd.DataFrame | FrameChunks) -> pd.DataFrame:
+    """A source's answer as one frame (prices come as ``FrameChunks``)."""
+    return result.to_frame() if isinstance(result, FrameChunks) else result
+
+
 @pytest.fixture(scope="module")
 def small() -> SampleSource:
     return SampleSource(tickers=40, years=3)
@@ -38,7 +43,7 @@ def small() -> SampleSource:
 
 @pytest.fixture(scope="module")
 def small_prices(small) -> pd.DataFrame:
-    return small.prices(everything(small))
+    return as_frame(small.prices(everything(small)))
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +54,7 @@ def decade() -> SampleSource:
 
 @pytest.fixture(scope="module")
 def decade_prices(decade) -> pd.DataFrame:
-    return decade.prices(everything(decade)).sort_values(["ticker", "trade_date"])
+    return as_frame(decade.prices(everything(decade))).sort_values(["ticker", "trade_date"])
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +70,9 @@ def test_same_arguments_give_identical_frames(small):
     again = SampleSource(tickers=40, years=3)
     window = everything(small)
     for method in ("prices", "fundamentals", "rates"):
-        assert_frame_equal(getattr(small, method)(window), getattr(again, method)(window))
+        assert_frame_equal(
+            as_frame(getattr(small, method)(window)), as_frame(getattr(again, method)(window))
+        )
     assert_frame_equal(small.universe(), again.universe())
 
 
@@ -80,7 +87,9 @@ def test_extending_end_leaves_earlier_rows_unchanged():
     longer = SampleSource(tickers=35, start=start, end=dt.date(2023, 3, 15))
     window = Window(start, short_end)
     for method in ("prices", "rates"):
-        assert_frame_equal(getattr(short, method)(window), getattr(longer, method)(window))
+        assert_frame_equal(
+            as_frame(getattr(short, method)(window)), as_frame(getattr(longer, method)(window))
+        )
     known = longer.fundamentals(window)
     known = known[known["report_date"] <= pd.Timestamp(short_end)].reset_index(drop=True)
     assert_frame_equal(short.fundamentals(window), known)

@@ -6,13 +6,13 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
+from dagster_project.nyse import closed_reason
 from dagster_project.resources import SourceResource
 from dagster_project.schedules import (
     FRESH_MARTS,
     NIGHTLY_SCHEDULE_NAME,
     SESSION_TAG,
     build_nightly_schedule,
-    closed_reason,
     dbt_launch_config,
     market_date,
     nightly_run_config,
@@ -27,17 +27,28 @@ def tick(day: str) -> dt.datetime:
     return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(18, 30), NEW_YORK)
 
 
-def evaluate(day: str, source: SourceResource | None = None):
+@pytest.fixture(scope="module")
+def repository(dbt_manifest):
+    """The definitions the schedule's partitioned run request is resolved against."""
+    from dagster_project.definitions import build_definitions
+
+    return build_definitions(Settings(source="live")).get_repository_def()
+
+
+def evaluate(day: str, repository, source: SourceResource | None = None):
     schedule = build_nightly_schedule("build_all", source or SourceResource(spec="live"))
-    with dg.build_schedule_context(scheduled_execution_time=tick(day)) as context:
+    with dg.build_schedule_context(
+        scheduled_execution_time=tick(day), repository_def=repository
+    ) as context:
         return schedule.evaluate_tick(context)
 
 
-def test_a_weekday_session_requests_a_build_ending_that_day():
-    result = evaluate("2026-11-27")  # the Friday after Thanksgiving: a (half-day) session
+def test_a_weekday_session_requests_a_build_ending_that_day(repository):
+    result = evaluate("2026-11-27", repository)  # the Friday after Thanksgiving: a half-day
     assert result.skip_message is None
     [request] = result.run_requests
     assert request.run_key == "2026-11-27"
+    assert request.partition_key == "2026-11-27"  # the session's partition of raw/prices
     assert request.tags[SESSION_TAG] == "2026-11-27"
     assert request.tags["rotation/source"] == "live"
     config = request.run_config["resources"]["source"]["config"]
@@ -54,8 +65,8 @@ def test_a_weekday_session_requests_a_build_ending_that_day():
     ],
     ids=["saturday", "thanksgiving"],
 )
-def test_weekends_and_holidays_are_skipped_with_the_reason(day, message):
-    result = evaluate(day)
+def test_weekends_and_holidays_are_skipped_with_the_reason(day, message, repository):
+    result = evaluate(day, repository)
     assert result.run_requests == []
     assert result.skip_message == message
 

@@ -88,7 +88,7 @@ def test_a_bad_source_flag_is_a_usage_error(tmp_path, capsys, isolated_env):
 def test_duckdb_settings_default_to_a_bounded_budget_and_read_the_environment(tmp_path):
     default = DuckDBSettings.from_env({})
     assert default.config(tmp_path / "w.duckdb") == {
-        "memory_limit": "1.5GB",
+        "memory_limit": "800MB",
         "temp_directory": str(tmp_path / "w.duckdb.tmp"),
     }
     chosen = DuckDBSettings.from_env(

@@ -1,7 +1,11 @@
 """``SampleSource``: an offline, seeded, deterministic US market in the canonical schemas.
 
-It simulates the whole history once per instance (on first use), keeps it compactly in
-memory, and answers every window by slicing. What drives it, module by module:
+It simulates the whole history once per instance (on first use) and keeps the small
+tables (fundamentals, rates) and what the prices are drawn from (factor paths, sessions).
+Prices are simulated again on each ``prices`` call, a batch of tickers at a time, and
+handed over as ``FrameChunks``: at 3,000 tickers x 25 years the whole price history would
+be ~0.5 GB compact and ~1.5 GB as a frame, more than the build's memory budget allows
+beside DuckDB. What drives it, module by module:
 
 * ``fomc``: the real FOMC target history, which sets the Fed regime and the rates;
 * ``factors``: market (GARCH, fat tails), size (drift set by the Fed regime), value and
@@ -16,14 +20,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from dagster_project.schemas import FUNDAMENTALS, PRICES, VALUATION_SNAPSHOTS
-from dagster_project.sources.base import Window, empty_frame
+from dagster_project.sources.base import FrameChunks, Window, empty_frame
 from dagster_project.sources.sample.calibration import EPOCH
-from dagster_project.sources.sample.factors import simulate_factors
+from dagster_project.sources.sample.factors import FactorPaths, simulate_factors
 from dagster_project.sources.sample.fundamentals import fundamentals_frame, quarter_ends
 from dagster_project.sources.sample.prices import PriceBlock, price_frame, simulate_prices
 from dagster_project.sources.sample.rates import rates_frame
@@ -38,13 +43,21 @@ from dagster_project.sources.sample.universe import (
 
 DEFAULT_START = EPOCH
 DEFAULT_END = dt.date(2025, 12, 31)
+TICKERS_PER_CHUNK = 250
+"""Stocks simulated and written together: ~1.6M price rows (~130 MB as a frame) at 25
+years, few enough chunks that the per-chunk overhead does not show."""
 
 
 @dataclass(frozen=True)
 class SimulatedMarket:
-    """One full simulation: prices as a compact block, the small tables as frames."""
+    """One full simulation: the small tables as frames, and the common paths prices need.
 
-    prices: tuple[PriceBlock, ...]
+    Prices themselves are not kept (see ``SampleSource.prices``): ``factors`` covers every
+    session from the epoch (funds start there), ``sessions`` those from the start (stocks).
+    """
+
+    factors: FactorPaths
+    sessions: pd.DatetimeIndex
     fundamentals: pd.DataFrame
     rates: pd.DataFrame
 
@@ -101,11 +114,36 @@ class SampleSource:
     def universe(self) -> pd.DataFrame:
         return universe_frame(self.instruments)
 
-    def prices(self, window: Window) -> pd.DataFrame:
+    def prices(self, window: Window) -> pd.DataFrame | FrameChunks:
+        """The window's prices as chunks of a few hundred tickers each (all of a ticker's
+        rows in one chunk), simulated as they are read; as one frame, ordered by trade
+        date then instrument (funds first), the same rows as a single simulation gives."""
         first, last = self._clip(window)
         if first > last:
             return empty_frame(PRICES)
-        return price_frame(self._market.prices, first, last)
+        return FrameChunks(functools.partial(self.price_chunks, first, last), date_major)
+
+    def price_chunks(
+        self, first: pd.Timestamp, last: pd.Timestamp, tickers_per_chunk: int = TICKERS_PER_CHUNK
+    ) -> Iterator[pd.DataFrame]:
+        """Payload rows of ``raw.prices`` in [first, last], one frame per batch of tickers."""
+        for block in self.price_blocks(tickers_per_chunk):
+            yield price_frame([block], first, last)
+
+    def price_blocks(self, tickers_per_chunk: int = TICKERS_PER_CHUNK) -> Iterator[PriceBlock]:
+        """The funds' prices, then the stocks' in batches, each simulated when asked for.
+
+        Every instrument's path depends only on the common factors and its own traits and
+        random slot, never on which instruments share its batch, so any batching gives the
+        same numbers (``tests/unit/test_sample_chunks.py`` holds it to that).
+        """
+        market = self._market
+        funds = [i for i in self.instruments if i.is_fund]
+        stocks = [i for i in self.instruments if not i.is_fund]
+        if funds:
+            yield simulate_block(funds, market.factors, market.factors.sessions, self)
+        for batch in batched(stocks, tickers_per_chunk):
+            yield simulate_block(batch, market.factors, market.sessions, self)
 
     def fundamentals(self, window: Window) -> pd.DataFrame:
         return rows_between(self._market.fundamentals, "period_end", *self._clip(window))
@@ -140,14 +178,14 @@ def simulate_market(
     first_row = int(epoch_sessions.searchsorted(pd.Timestamp(start)))
     sessions = epoch_sessions[first_row:]
 
-    funds = [i for i in instruments if i.is_fund]
-    fund_block, _ = simulate_prices(
-        instrument_traits(funds, seed, start), factors, epoch_sessions, seed
-    )
     stocks = [i for i in instruments if not i.is_fund]
     stock_traits = instrument_traits(stocks, seed, start)
     period_ends = quarter_ends(sessions[0], pd.Timestamp(end)) if len(sessions) else []
-    stock_block, marks = simulate_prices(
+    # All stocks at once: the quarter marks' trailing means are summed by numpy in an
+    # order that can depend on the matrix width, and EPS must not move with a batch size.
+    # The prices of this run are dropped here; ``SampleSource.prices`` simulates them
+    # again in batches rather than keep them.
+    _, marks = simulate_prices(
         stock_traits, factors, sessions, seed, period_ends if len(period_ends) else None
     )
     fundamentals = (
@@ -157,10 +195,41 @@ def simulate_market(
     )
     rates = rates_frame(pd.date_range(EPOCH, end), epoch_sessions, seed)
     return SimulatedMarket(
-        prices=(fund_block, stock_block),
+        factors=factors,
+        sessions=sessions,
         fundamentals=fundamentals,
         rates=rows_between(rates, "obs_date", pd.Timestamp(start), pd.Timestamp(end)),
     )
+
+
+def simulate_block(
+    instruments: Sequence[Instrument],
+    factors: FactorPaths,
+    sessions: pd.DatetimeIndex,
+    source: SampleSource,
+) -> PriceBlock:
+    """As-traded prices of some instruments over ``sessions`` (no quarter marks)."""
+    traits = instrument_traits(instruments, source.seed, source.start)
+    block, _ = simulate_prices(traits, factors, sessions, source.seed)
+    return block
+
+
+def batched(items: Sequence, size: int) -> Iterator[Sequence]:
+    """Consecutive slices of at most ``size`` items."""
+    if size < 1:
+        raise ValueError(f"batch size {size} must be at least 1")
+    for first in range(0, len(items), size):
+        yield items[first : first + size]
+
+
+def date_major(chunks: list[pd.DataFrame]) -> pd.DataFrame:
+    """Price chunks (batches of tickers, each ordered by date) as one frame ordered by
+    trade date, then by instrument in chunk order: the order one simulation of every
+    instrument at once gives (``prices.price_frame``)."""
+    if not chunks:
+        return empty_frame(PRICES)
+    frame = pd.concat(chunks, ignore_index=True)
+    return frame.sort_values("trade_date", kind="stable", ignore_index=True)
 
 
 def rows_between(

@@ -1,0 +1,71 @@
+"""The NYSE calendar (exchange_calendars' XNYS): which days were sessions, and why not.
+
+The schedule skips the days the exchange was shut, the partitions exclude them, and a
+partition's load window runs to the next session; all three must agree on the calendar.
+"""
+
+import datetime as dt
+import functools
+
+import exchange_calendars as xcals
+import pandas as pd
+
+MARKET_TIMEZONE = "America/New_York"
+ONE_DAY = dt.timedelta(days=1)
+
+
+@functools.lru_cache(maxsize=64)
+def _nyse_year(year: int) -> tuple[frozenset[dt.date], dict[dt.date, str]]:
+    """The NYSE sessions and named regular holidays of one calendar year.
+
+    Built for an explicit span: exchange_calendars' default bounds move with today's date,
+    so the same day would get a different answer (or none) depending on when it is asked.
+    """
+    start, end = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
+    calendar = xcals.get_calendar("XNYS", start=start, end=end)
+    sessions = frozenset(day.date() for day in calendar.sessions)
+    named = calendar.regular_holidays.holidays(start, end, return_name=True)
+    return sessions, {day.date(): str(name) for day, name in named.items()}
+
+
+def is_session(day: dt.date) -> bool:
+    return day in _nyse_year(day.year)[0]
+
+
+def closed_reason(day: dt.date) -> str | None:
+    """Why the NYSE did not trade on ``day`` ("weekend", "holiday: Thanksgiving"), or
+    None when ``day`` is a session."""
+    sessions, holidays = _nyse_year(day.year)
+    if day in sessions:
+        return None
+    if day.weekday() >= 5:
+        return "weekend"
+    name = holidays.get(day)
+    return f"holiday: {name}" if name else "holiday"
+
+
+def closed_weekdays(start: dt.date, end: dt.date) -> list[dt.date]:
+    """Monday-to-Friday days in [start, end] the exchange was shut (holidays, days of
+    mourning, 9/11): what a weekday cron must skip to tick on sessions only."""
+    days = pd.bdate_range(start, end).date
+    return [day for day in days if not is_session(day)]
+
+
+def next_session(day: dt.date) -> dt.date:
+    """The first session strictly after ``day``."""
+    day += ONE_DAY
+    while not is_session(day):
+        day += ONE_DAY
+    return day
+
+
+def previous_session(day: dt.date) -> dt.date:
+    """The last session on or before ``day``."""
+    while not is_session(day):
+        day -= ONE_DAY
+    return day
+
+
+def first_session_from(day: dt.date) -> dt.date:
+    """The first session on or after ``day``."""
+    return day if is_session(day) else next_session(day)
