@@ -16,9 +16,42 @@ import pytest
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
 
+from dagster_project.assets.dbt import ENV_TESTS_SINCE
 from dagster_project.schemas import RAW_TABLES
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
+
+
+def invoke_dbt(db: Path, tmp: Path, *args: str, tests_since: str | None = None):
+    """``dbt <args>`` in-process on the warehouse ``db``, its target and logs under ``tmp``.
+
+    ``tests_since`` scopes the large relations' data tests as the Dagster asset does
+    (None: every row). dbt-duckdb's cached connection is closed afterwards, so the test
+    can open the warehouse itself.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ROTATION_WAREHOUSE", str(db))
+        if tests_since is None:
+            mp.delenv(ENV_TESTS_SINCE, raising=False)
+        else:
+            mp.setenv(ENV_TESTS_SINCE, tests_since)
+        result = dbtRunner().invoke(
+            [
+                *args,
+                "--project-dir",
+                str(DBT_DIR),
+                "--profiles-dir",
+                str(DBT_DIR),
+                "--target-path",
+                str(tmp / "target"),
+                "--log-path",
+                str(tmp / "logs"),
+                "--no-use-colors",
+                "--quiet",
+            ]
+        )
+    DuckDBConnectionManager.close_all_connections()
+    return result
 
 
 @contextmanager
@@ -39,23 +72,7 @@ def dbt_built_warehouse(
         fill_raw(raw)
     finally:
         raw.close()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ROTATION_WAREHOUSE", str(db_path))
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir",
-                str(DBT_DIR),
-                "--profiles-dir",
-                str(DBT_DIR),
-                "--target-path",
-                str(tmp / "target"),
-                "--log-path",
-                str(tmp / "logs"),
-                "--no-use-colors",
-                "--quiet",
-            ]
-        )
+    result = invoke_dbt(db_path, tmp, "build")
     assert result.exception is None, result.exception
     failed = [
         f"{r.node.unique_id}: {r.status} {r.message}"
@@ -63,9 +80,6 @@ def dbt_built_warehouse(
         if str(r.status) not in ("success", "pass")
     ]
     assert result.success and not failed, failed
-    # dbt-duckdb keeps its connection cached in this process, opened with the profile's
-    # config_options: close it first, or DuckDB refuses a second configuration.
-    DuckDBConnectionManager.close_all_connections()
     con = duckdb.connect(str(db_path))
     try:
         yield con

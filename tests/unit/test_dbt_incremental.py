@@ -18,15 +18,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt.cli.main import dbtRunner
 
 from dagster_project import warehouse as wh
-from dagster_project.assets.dbt import ENV_TESTS_SINCE, data_tests_since, latest_load, record_tested
+from dagster_project.assets.dbt import data_tests_since, latest_load, record_tested
 from dagster_project.schemas import FUNDAMENTALS, PRICES, UNIVERSE
 from dagster_project.sources import Window
 from dagster_project.sources.sample import SampleSource
-from tests.unit.dbt_build import DBT_DIR
+from tests.unit.dbt_build import invoke_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -49,30 +47,15 @@ def market() -> SampleSource:
 def dbt(db: Path, tmp: Path, *flags: str, command: str = "run", since: dt.date | None = None):
     """``dbt <command>`` of the incremental models and everything upstream, in-process;
     ``since`` scopes the large relations' data tests as the Dagster asset does."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ROTATION_WAREHOUSE", str(db))
-        if since is None:
-            mp.delenv(ENV_TESTS_SINCE, raising=False)
-        else:
-            mp.setenv(ENV_TESTS_SINCE, since.isoformat())
-        result = dbtRunner().invoke(
-            [
-                command,
-                "--select",
-                "+int_stock_period_returns",
-                *flags,
-                "--project-dir",
-                str(DBT_DIR),
-                "--profiles-dir",
-                str(DBT_DIR),
-                "--target-path",
-                str(tmp / "target"),
-                "--log-path",
-                str(tmp / "logs"),
-                "--quiet",
-            ]
-        )
-    DuckDBConnectionManager.close_all_connections()
+    result = invoke_dbt(
+        db,
+        tmp,
+        command,
+        "--select",
+        "+int_stock_period_returns",
+        *flags,
+        tests_since=since and since.isoformat(),
+    )
     failed = [
         f"{r.node.unique_id}: {r.status} {r.message}"
         for r in (result.result or [])

@@ -13,19 +13,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt.cli.main import dbtRunner
 
 from dagster_project import warehouse as wh
 from dagster_project.assets.dbt import (
-    ENV_TESTS_SINCE,
     QUARTER_LOOKBACK,
     data_tests_since,
     dbt_tested_through,
     latest_load,
     record_tested,
 )
-from tests.unit.dbt_build import DBT_DIR
+from tests.unit.dbt_build import invoke_dbt
 
 T1, T2 = dt.datetime(2025, 1, 1, 22), dt.datetime(2025, 1, 2, 22)
 DAYS = [dt.date(2024, 12, 30), dt.date(2024, 12, 31), dt.date(2025, 1, 2)]
@@ -112,31 +109,16 @@ def test_the_watermark_has_one_row_and_leaves_the_raw_gates_alone(con):
 
 def dbt_test(db: Path, tmp: Path, since: str | None) -> list[str]:
     """``dbt test`` of stg_raw__prices; the failing tests' names."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ROTATION_WAREHOUSE", str(db))
-        if since is None:
-            mp.delenv(ENV_TESTS_SINCE, raising=False)
-        else:
-            mp.setenv(ENV_TESTS_SINCE, since)
-        result = dbtRunner().invoke(
-            [
-                "test",
-                "--select",
-                "stg_raw__prices",
-                "--exclude",
-                "test_type:unit",
-                "--project-dir",
-                str(DBT_DIR),
-                "--profiles-dir",
-                str(DBT_DIR),
-                "--target-path",
-                str(tmp / "target"),
-                "--log-path",
-                str(tmp / "logs"),
-                "--quiet",
-            ]
-        )
-    DuckDBConnectionManager.close_all_connections()
+    result = invoke_dbt(
+        db,
+        tmp,
+        "test",
+        "--select",
+        "stg_raw__prices",
+        "--exclude",
+        "test_type:unit",
+        tests_since=since,
+    )
     assert result.exception is None, result.exception
     return [r.node.name for r in result.result if str(r.status) != "pass"]
 
@@ -150,25 +132,7 @@ def test_dbt_tests_only_the_window_when_given_one(tmp_path):
         add_price(con, "A", DAYS[0], 10.0, T1, dividends=-1.0)  # negative: fails the range
         add_price(con, "A", DAYS[1], 10.0, T1)
     (tmp_path / "target").mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ROTATION_WAREHOUSE", str(db))
-        built = dbtRunner().invoke(
-            [
-                "run",
-                "--select",
-                "stg_raw__prices",
-                "--project-dir",
-                str(DBT_DIR),
-                "--profiles-dir",
-                str(DBT_DIR),
-                "--target-path",
-                str(tmp_path / "target"),
-                "--log-path",
-                str(tmp_path / "logs"),
-                "--quiet",
-            ]
-        )
-    DuckDBConnectionManager.close_all_connections()
+    built = invoke_dbt(db, tmp_path, "run", "--select", "stg_raw__prices")
     assert built.success, built.exception
 
     assert dbt_test(db, tmp_path, since=DAYS[1].isoformat()) == []
@@ -183,26 +147,14 @@ def test_a_malformed_window_stops_the_tests(tmp_path):
     db = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(db)) as con:
         wh.ensure_raw_schema(con)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ROTATION_WAREHOUSE", str(db))
-        mp.setenv(ENV_TESTS_SINCE, "2025-01-02'; drop table raw.prices; --")
-        result = dbtRunner().invoke(
-            [
-                "test",
-                "--select",
-                "source:raw.prices",
-                "--project-dir",
-                str(DBT_DIR),
-                "--profiles-dir",
-                str(DBT_DIR),
-                "--target-path",
-                str(tmp_path / "target"),
-                "--log-path",
-                str(tmp_path / "logs"),
-                "--quiet",
-            ]
-        )
-    DuckDBConnectionManager.close_all_connections()
+    result = invoke_dbt(
+        db,
+        tmp_path,
+        "test",
+        "--select",
+        "source:raw.prices",
+        tests_since="2025-01-02'; drop table raw.prices; --",
+    )
     assert not result.success
     with duckdb.connect(str(db)) as con:
         assert con.execute("SELECT count(*) FROM raw.prices").fetchall() == [(0,)]
