@@ -11,6 +11,15 @@ from dagster_project.sources.base import FrameChunks, Window
 from dagster_project.sources.sample import SampleSource
 from dagster_project.sources.sample.generator import date_major
 from dagster_project.sources.sample.prices import price_frame, simulate_prices
+from dagster_project.sources.sample.randomness import (
+    WEEKDAYS_PER_YEAR,
+    Stream,
+    YearStreams,
+    draws_by_day,
+    normal,
+    student_t,
+    year_rng,
+)
 from dagster_project.sources.sample.traits import instrument_traits
 
 
@@ -22,19 +31,19 @@ def source() -> SampleSource:
 def whole_simulation(source: SampleSource, window: Window) -> pd.DataFrame:
     """The prices as one simulation of every fund and every stock at once (the unchunked
     way the sample used to build them)."""
-    market = source._market
+    paths = source._paths
     funds = [i for i in source.instruments if i.is_fund]
     stocks = [i for i in source.instruments if not i.is_fund]
-    fund_block, _ = simulate_prices(
+    fund_block = simulate_prices(
         instrument_traits(funds, source.seed, source.start),
-        market.factors,
-        market.factors.sessions,
+        paths.factors,
+        paths.factors.sessions,
         source.seed,
     )
-    stock_block, _ = simulate_prices(
+    stock_block = simulate_prices(
         instrument_traits(stocks, source.seed, source.start),
-        market.factors,
-        market.sessions,
+        paths.factors,
+        paths.sessions,
         source.seed,
     )
     first, last = source._clip(window)
@@ -89,3 +98,38 @@ def test_a_window_without_sessions_is_an_empty_frame(source):
     prices = source.prices(Window(saturday, saturday))
     assert prices.empty
     assert list(prices.columns) == list(whole_simulation(source, everything(source)).columns)
+
+
+@pytest.mark.parametrize("draw", [normal, student_t(5.0)], ids=["normal", "student_t"])
+def test_year_streams_continue_a_block_where_the_last_batch_stopped(draw):
+    """Batches of slots drawn through one ``YearStreams`` (in order, with gaps, and going
+    back) get exactly the rows of the year's block drawn in one go."""
+    whole = draw(year_rng(7, Stream.IDIOSYNCRATIC, 2001), (40, WEEKDAYS_PER_YEAR))
+    streams = YearStreams(seed=7)
+    for first, stop in [(0, 5), (5, 12), (20, 21), (3, 9), (9, 40)]:
+        block = streams.block(Stream.IDIOSYNCRATIC, 2001, first, stop, draw)
+        np.testing.assert_array_equal(block, whole[first:stop])
+
+
+def test_draws_by_day_are_the_same_with_or_without_kept_streams(source):
+    days = source._paths.sessions[-300:]
+    streams = YearStreams(source.seed)
+    batches = [np.arange(0, 30), np.arange(30, 31), np.arange(45, 70)]
+    through_streams = [
+        draws_by_day(source.seed, Stream.VOLUME, days, slots, streams=streams) for slots in batches
+    ]
+    fresh = [draws_by_day(source.seed, Stream.VOLUME, days, slots) for slots in batches]
+    for kept, alone in zip(through_streams, fresh, strict=True):
+        np.testing.assert_array_equal(kept, alone)
+    with pytest.raises(ValueError, match="seed"):
+        draws_by_day(source.seed + 1, Stream.VOLUME, days, batches[0], streams=streams)
+
+
+def test_a_one_day_window_has_the_whole_historys_numbers_for_that_day(source):
+    last_day = pd.Timestamp(source.end)
+    one_day = source.prices(Window(source.end, source.end)).to_frame()
+    whole = whole_simulation(source, everything(source))
+    assert_frame_equal(
+        one_day, whole[whole["trade_date"] == last_day].reset_index(drop=True), check_like=False
+    )
+    assert len(one_day) == len(source.instruments)

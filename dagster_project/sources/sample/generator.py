@@ -1,11 +1,14 @@
 """``SampleSource``: an offline, seeded, deterministic US market in the canonical schemas.
 
-It simulates the whole history once per instance (on first use) and keeps the small
-tables (fundamentals, rates) and what the prices are drawn from (factor paths, sessions).
-Prices are simulated again on each ``prices`` call, a batch of tickers at a time, and
-handed over as ``FrameChunks``: at 3,000 tickers x 25 years the whole price history would
-be ~0.5 GB compact and ~1.5 GB as a frame, more than the build's memory budget allows
-beside DuckDB. What drives it, module by module:
+It simulates the common paths (factors, sessions) and each small table (fundamentals,
+rates) once per instance, on first use, and keeps them. Prices are simulated again on
+each ``prices`` call, a batch of tickers at a time, and handed over as ``FrameChunks``:
+at 3,000 tickers x 25 years the whole price history would be ~0.5 GB compact and ~1.5 GB
+as a frame, more than the build's memory budget allows beside DuckDB. A window draws
+the open, high, low and volume of its own sessions only, so a one-day window costs a
+fraction of the whole history (its closes still need every earlier move).
+
+What drives it, module by module:
 
 * ``fomc``: the real FOMC target history, which sets the Fed regime and the rates;
 * ``factors``: market (GARCH, fat tails), size (drift set by the Fed regime), value and
@@ -30,7 +33,13 @@ from dagster_project.sources.base import FrameChunks, Window, empty_frame
 from dagster_project.sources.sample.calibration import EPOCH
 from dagster_project.sources.sample.factors import FactorPaths, simulate_factors
 from dagster_project.sources.sample.fundamentals import fundamentals_frame, quarter_ends
-from dagster_project.sources.sample.prices import PriceBlock, price_frame, simulate_prices
+from dagster_project.sources.sample.prices import (
+    PriceBlock,
+    price_frame,
+    simulate_prices,
+    simulate_quarter_marks,
+)
+from dagster_project.sources.sample.randomness import YearStreams
 from dagster_project.sources.sample.rates import rates_frame
 from dagster_project.sources.sample.sessions import nyse_sessions
 from dagster_project.sources.sample.traits import instrument_traits
@@ -49,17 +58,12 @@ years, few enough chunks that the per-chunk overhead does not show."""
 
 
 @dataclass(frozen=True)
-class SimulatedMarket:
-    """One full simulation: the small tables as frames, and the common paths prices need.
-
-    Prices themselves are not kept (see ``SampleSource.prices``): ``factors`` covers every
-    session from the epoch (funds start there), ``sessions`` those from the start (stocks).
-    """
+class CommonPaths:
+    """What every instrument's path is drawn from: the common factors over every session
+    from the epoch (funds start there), and the sessions from the start (stocks)."""
 
     factors: FactorPaths
     sessions: pd.DatetimeIndex
-    fundamentals: pd.DataFrame
-    rates: pd.DataFrame
 
 
 def years_before(end: dt.date, years: int) -> dt.date:
@@ -127,29 +131,37 @@ class SampleSource:
         self, first: pd.Timestamp, last: pd.Timestamp, tickers_per_chunk: int = TICKERS_PER_CHUNK
     ) -> Iterator[pd.DataFrame]:
         """Payload rows of ``raw.prices`` in [first, last], one frame per batch of tickers."""
-        for block in self.price_blocks(tickers_per_chunk):
+        for block in self.price_blocks(first, last, tickers_per_chunk):
             yield price_frame([block], first, last)
 
-    def price_blocks(self, tickers_per_chunk: int = TICKERS_PER_CHUNK) -> Iterator[PriceBlock]:
-        """The funds' prices, then the stocks' in batches, each simulated when asked for.
+    def price_blocks(
+        self, first: pd.Timestamp, last: pd.Timestamp, tickers_per_chunk: int = TICKERS_PER_CHUNK
+    ) -> Iterator[PriceBlock]:
+        """The funds' prices in [first, last], then the stocks' in batches, each simulated
+        when asked for.
 
         Every instrument's path depends only on the common factors and its own traits and
         random slot, never on which instruments share its batch, so any batching gives the
-        same numbers (``tests/unit/test_sample_chunks.py`` holds it to that).
+        same numbers (``tests/unit/test_sample_chunks.py`` holds it to that). The batches
+        of one pass share their year generators (``YearStreams``).
         """
-        market = self._market
+        paths = self._paths
+        streams = YearStreams(self.seed)
         funds = [i for i in self.instruments if i.is_fund]
         stocks = [i for i in self.instruments if not i.is_fund]
-        if funds:
-            yield simulate_block(funds, market.factors, market.factors.sessions, self)
-        for batch in batched(stocks, tickers_per_chunk):
-            yield simulate_block(batch, market.factors, market.sessions, self)
+        batches = [(funds, paths.factors.sessions)] if funds else []
+        batches += [(batch, paths.sessions) for batch in batched(stocks, tickers_per_chunk)]
+        for instruments, sessions in batches:
+            traits = instrument_traits(instruments, self.seed, self.start)
+            yield simulate_prices(
+                traits, paths.factors, sessions, self.seed, (first, last), streams
+            )
 
     def fundamentals(self, window: Window) -> pd.DataFrame:
-        return rows_between(self._market.fundamentals, "period_end", *self._clip(window))
+        return rows_between(self._fundamentals, "period_end", *self._clip(window))
 
     def rates(self, window: Window) -> pd.DataFrame:
-        return rows_between(self._market.rates, "obs_date", *self._clip(window))
+        return rows_between(self._rates, "obs_date", *self._clip(window))
 
     def valuation_snapshots(self, as_of: dt.date) -> pd.DataFrame:
         """Always empty: point-in-time valuations are what a market reported on a day, and
@@ -161,57 +173,41 @@ class SampleSource:
         return pd.Timestamp(max(window.start, self.start)), pd.Timestamp(min(window.end, self.end))
 
     @functools.cached_property
-    def _market(self) -> SimulatedMarket:
-        return simulate_market(self.seed, self.instruments, self.start, self.end)
+    def _paths(self) -> CommonPaths:
+        epoch_sessions = nyse_sessions(pd.Timestamp(EPOCH), pd.Timestamp(self.end))
+        first_row = int(epoch_sessions.searchsorted(pd.Timestamp(self.start)))
+        return CommonPaths(
+            factors=simulate_factors(self.seed, epoch_sessions),
+            sessions=epoch_sessions[first_row:],
+        )
+
+    @functools.cached_property
+    def _fundamentals(self) -> pd.DataFrame:
+        stocks = [i for i in self.instruments if not i.is_fund]
+        return simulate_fundamentals(self.seed, stocks, self._paths, self.start, self.end)
+
+    @functools.cached_property
+    def _rates(self) -> pd.DataFrame:
+        sessions = self._paths.factors.sessions
+        rates = rates_frame(pd.date_range(EPOCH, self.end), sessions, self.seed)
+        return rows_between(rates, "obs_date", pd.Timestamp(self.start), pd.Timestamp(self.end))
 
 
-def simulate_market(
-    seed: int, instruments: list[Instrument], start: dt.date, end: dt.date
-) -> SimulatedMarket:
-    """Run the whole simulation once.
+def simulate_fundamentals(
+    seed: int, stocks: list[Instrument], paths: CommonPaths, start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """Quarterly fundamentals of ``stocks`` from their price marks at each quarter end.
 
-    Common factors, funds and rates run from the epoch (cheap: a few series); stocks,
-    the bulk of the work, only from ``start``.
+    All stocks at once: the quarter marks' trailing means are summed by numpy in an order
+    that can depend on the matrix width, and EPS must not move with a batch size.
     """
-    epoch_sessions = nyse_sessions(pd.Timestamp(EPOCH), pd.Timestamp(end))
-    factors = simulate_factors(seed, epoch_sessions)
-    first_row = int(epoch_sessions.searchsorted(pd.Timestamp(start)))
-    sessions = epoch_sessions[first_row:]
-
-    stocks = [i for i in instruments if not i.is_fund]
-    stock_traits = instrument_traits(stocks, seed, start)
+    sessions = paths.sessions
     period_ends = quarter_ends(sessions[0], pd.Timestamp(end)) if len(sessions) else []
-    # All stocks at once: the quarter marks' trailing means are summed by numpy in an
-    # order that can depend on the matrix width, and EPS must not move with a batch size.
-    # The prices of this run are dropped here; ``SampleSource.prices`` simulates them
-    # again in batches rather than keep them.
-    _, marks = simulate_prices(
-        stock_traits, factors, sessions, seed, period_ends if len(period_ends) else None
-    )
-    fundamentals = (
-        fundamentals_frame(marks, stock_traits, start, end, seed)
-        if marks is not None
-        else empty_frame(FUNDAMENTALS)
-    )
-    rates = rates_frame(pd.date_range(EPOCH, end), epoch_sessions, seed)
-    return SimulatedMarket(
-        factors=factors,
-        sessions=sessions,
-        fundamentals=fundamentals,
-        rates=rows_between(rates, "obs_date", pd.Timestamp(start), pd.Timestamp(end)),
-    )
-
-
-def simulate_block(
-    instruments: Sequence[Instrument],
-    factors: FactorPaths,
-    sessions: pd.DatetimeIndex,
-    source: SampleSource,
-) -> PriceBlock:
-    """As-traded prices of some instruments over ``sessions`` (no quarter marks)."""
-    traits = instrument_traits(instruments, source.seed, source.start)
-    block, _ = simulate_prices(traits, factors, sessions, source.seed)
-    return block
+    if not stocks or not len(period_ends):
+        return empty_frame(FUNDAMENTALS)
+    traits = instrument_traits(stocks, seed, start)
+    marks = simulate_quarter_marks(traits, paths.factors, sessions, seed, period_ends)
+    return fundamentals_frame(marks, traits, start, end, seed)
 
 
 def batched(items: Sequence, size: int) -> Iterator[Sequence]:

@@ -28,7 +28,12 @@ from dagster_project.schemas import PRICES
 from dagster_project.sources.sample.calibration import SESSIONS_PER_YEAR
 from dagster_project.sources.sample.factors import FactorPaths
 from dagster_project.sources.sample.processes import ar1_increments, persistence
-from dagster_project.sources.sample.randomness import Stream, draws_by_day, student_t
+from dagster_project.sources.sample.randomness import (
+    Stream,
+    YearStreams,
+    draws_by_day,
+    student_t,
+)
 from dagster_project.sources.sample.traits import Traits
 
 INTRADAY_SHARE = 0.7
@@ -59,6 +64,11 @@ class Events:
         keep = (self.rows >= first_row) & (self.rows < last_row)
         out[self.rows[keep] - first_row, self.cols[keep]] = self.values[keep]
         return out
+
+    def within(self, rows: slice) -> Events:
+        """The events in ``rows`` (a slice without step), rows counted from its start."""
+        keep = (self.rows >= rows.start) & (self.rows < rows.stop)
+        return Events(self.rows[keep] - rows.start, self.cols[keep], self.values[keep])
 
 
 @dataclass(frozen=True)
@@ -99,65 +109,125 @@ def simulate_prices(
     factors: FactorPaths,
     sessions: pd.DatetimeIndex,
     seed: int,
-    quarter_ends: pd.DatetimeIndex | None = None,
-) -> tuple[PriceBlock, QuarterMarks | None]:
-    """As-traded prices of ``traits``' instruments over ``sessions`` (a run of factor rows)."""
+    keep: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    streams: YearStreams | None = None,
+) -> PriceBlock:
+    """As-traded prices of ``traits``' instruments over ``sessions`` (a run of factor rows),
+    or over those of them within ``keep`` (first and last day).
+
+    The path always runs from ``sessions[0]``: a close is every earlier move summed, and a
+    split depends on the running high. The open, high, low and volume, three quarters of
+    the random draws, are drawn only for the sessions kept, which is what makes a one-day
+    window cheap; any window gets the same numbers as the whole history.
+    """
+    kept = kept_rows(sessions, keep)
     rows = factors.rows(sessions)
     vol_state = factors.vol_state[rows]
-    log_price = factors.returns[rows] @ traits.exposures.T
-    log_price += traits.annual_drift / SESSIONS_PER_YEAR
-    log_price += idiosyncratic_moves(traits, sessions, vol_state, seed)
-
+    log_price = daily_log_moves(traits, factors, sessions, vol_state, seed, streams)
+    kept_sessions = sessions[kept]
     open_offset, high_extension, low_extension = intraday_shape(
-        traits, sessions, vol_state, log_price, seed
+        traits, kept_sessions, vol_state[kept], log_price[kept], seed, streams
     )
-    volume = traded_volume(traits, sessions, log_price, seed)
+    volume = traded_volume(traits, kept_sessions, log_price[kept], seed, streams)
 
     ex_rows, ex_cols, ex_yields = dividend_schedule(traits, sessions)
-    log_price[ex_rows, ex_cols] += np.log1p(-ex_yields)
-    np.cumsum(log_price, axis=0, out=log_price)
-    log_price += np.log(traits.start_price)
-
-    smoothed_log = (
-        None if quarter_ends is None else trailing_year_means(log_price, sessions, quarter_ends)
-    )
+    cumulate_unsplit(log_price, traits, ex_rows, ex_cols, ex_yields)
     splits_in_force = split_counts(log_price, traits)
+    split_steps = split_events(splits_in_force, traits.split_ratio)
     log_split_ratio = np.log(traits.split_ratio)
+    log_price = log_price[kept]
+    splits_in_force = splits_in_force[kept]
     log_price -= splits_in_force * log_split_ratio
     volume *= np.exp(splits_in_force * log_split_ratio).astype(np.float32)
 
     close = np.exp(log_price, out=log_price)
-    ex_amounts = close[ex_rows, ex_cols] * ex_yields / (1 - ex_yields)
+    dividends = Events(ex_rows, ex_cols, ex_yields).within(kept)
+    ex_yields = dividends.values
+    ex_amounts = close[dividends.rows, dividends.cols] * ex_yields / (1 - ex_yields)
     np.round(close, 2, out=close)
     np.maximum(close, MIN_PRICE, out=close)
-    marks = None
-    if quarter_ends is not None:
-        rows_at = quarter_rows(sessions, quarter_ends)
-        split_factor = np.exp(splits_in_force[rows_at] * log_split_ratio)
-        marks = QuarterMarks(
-            period_ends=quarter_ends,
-            split_factor=split_factor,
-            smoothed_price=np.exp(smoothed_log) / split_factor,
-        )
-    block = PriceBlock(
+    return PriceBlock(
         tickers=traits.tickers,
-        sessions=sessions,
+        sessions=kept_sessions,
         close=close,
         open_offset=open_offset,
         high_extension=high_extension,
         low_extension=low_extension,
         volume=volume,
-        dividends=Events(ex_rows, ex_cols, np.round(ex_amounts, 4)),
-        splits=split_events(splits_in_force, traits.split_ratio),
+        dividends=Events(dividends.rows, dividends.cols, np.round(ex_amounts, 4)),
+        splits=split_steps.within(kept),
     )
-    return block, marks
+
+
+def simulate_quarter_marks(
+    traits: Traits,
+    factors: FactorPaths,
+    sessions: pd.DatetimeIndex,
+    seed: int,
+    quarter_ends: pd.DatetimeIndex,
+) -> QuarterMarks:
+    """The price marks fundamentals need at each quarter end: the same paths as
+    ``simulate_prices``, without the open, high, low and volume nobody reads here."""
+    vol_state = factors.vol_state[factors.rows(sessions)]
+    log_price = daily_log_moves(traits, factors, sessions, vol_state, seed)
+    cumulate_unsplit(log_price, traits, *dividend_schedule(traits, sessions))
+    smoothed_log = trailing_year_means(log_price, sessions, quarter_ends)
+    splits_in_force = split_counts(log_price, traits)
+    rows_at = quarter_rows(sessions, quarter_ends)
+    split_factor = np.exp(splits_in_force[rows_at] * np.log(traits.split_ratio))
+    return QuarterMarks(
+        period_ends=quarter_ends,
+        split_factor=split_factor,
+        smoothed_price=np.exp(smoothed_log) / split_factor,
+    )
+
+
+def kept_rows(sessions: pd.DatetimeIndex, keep: tuple[pd.Timestamp, pd.Timestamp] | None) -> slice:
+    """The rows of ``sessions`` within ``keep`` (first and last day; all when None)."""
+    if keep is None:
+        return slice(0, len(sessions))
+    first, last = keep
+    return slice(int(sessions.searchsorted(first)), int(sessions.searchsorted(last, side="right")))
+
+
+def daily_log_moves(
+    traits: Traits,
+    factors: FactorPaths,
+    sessions: pd.DatetimeIndex,
+    vol_state: np.ndarray,
+    seed: int,
+    streams: YearStreams | None = None,
+) -> np.ndarray:
+    """Daily total log returns before dividends: factor exposures, drift, own moves."""
+    log_price = factors.returns[factors.rows(sessions)] @ traits.exposures.T
+    log_price += traits.annual_drift / SESSIONS_PER_YEAR
+    log_price += idiosyncratic_moves(traits, sessions, vol_state, seed, streams)
+    return log_price
+
+
+def cumulate_unsplit(
+    log_price: np.ndarray,
+    traits: Traits,
+    ex_rows: np.ndarray,
+    ex_cols: np.ndarray,
+    ex_yields: np.ndarray,
+) -> None:
+    """Daily log moves -> unsplit as-traded log price, in place: an ex-dividend day drops by
+    the dividend's share of the price, then the moves add up from the first price."""
+    log_price[ex_rows, ex_cols] += np.log1p(-ex_yields)
+    np.cumsum(log_price, axis=0, out=log_price)
+    log_price += np.log(traits.start_price)
 
 
 MAX_IDIOSYNCRATIC_SHOCK = np.float32(0.2)
 
 
 def idiosyncratic_moves(
-    traits: Traits, sessions: pd.DatetimeIndex, vol_state: np.ndarray, seed: int
+    traits: Traits,
+    sessions: pd.DatetimeIndex,
+    vol_state: np.ndarray,
+    seed: int,
+    streams: YearStreams | None = None,
 ) -> np.ndarray:
     """Daily idiosyncratic log moves: fat-tailed, volatility-clustered, mean-reverting.
 
@@ -169,7 +239,7 @@ def idiosyncratic_moves(
     does not drive it to zero or to the moon, which keeps prices and splits plausible.
     """
     shocks = draws_by_day(
-        seed, Stream.IDIOSYNCRATIC, sessions, traits.slots, student_t(IDIO_TAIL_DF)
+        seed, Stream.IDIOSYNCRATIC, sessions, traits.slots, student_t(IDIO_TAIL_DF), streams
     )
     shocks *= traits.idio_vol.astype(np.float32)
     shocks *= np.sqrt(vol_state)[:, None].astype(np.float32)
@@ -185,6 +255,7 @@ def intraday_shape(
     vol_state: np.ndarray,
     daily_move: np.ndarray,
     seed: int,
+    streams: YearStreams | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Log offsets of open, high and low from the close (float32).
 
@@ -193,22 +264,26 @@ def intraday_shape(
     close by a half-normal amount that scales with the instrument's volatility that day.
     """
     day_vol = (vol_state[:, None] * traits.total_vol).astype(np.float32)
-    open_offset = draws_by_day(seed, Stream.OPEN_GAP, sessions, traits.slots)
+    open_offset = draws_by_day(seed, Stream.OPEN_GAP, sessions, traits.slots, streams=streams)
     open_offset *= 0.25 * day_vol
     open_offset -= (INTRADAY_SHARE * daily_move).astype(np.float32)
     extensions = []
     for stream in (Stream.HIGH_EXTENSION, Stream.LOW_EXTENSION):
-        extension = np.abs(draws_by_day(seed, stream, sessions, traits.slots))
+        extension = np.abs(draws_by_day(seed, stream, sessions, traits.slots, streams=streams))
         extension *= 0.5 * day_vol
         extensions.append(extension)
     return open_offset, extensions[0], extensions[1]
 
 
 def traded_volume(
-    traits: Traits, sessions: pd.DatetimeIndex, daily_move: np.ndarray, seed: int
+    traits: Traits,
+    sessions: pd.DatetimeIndex,
+    daily_move: np.ndarray,
+    seed: int,
+    streams: YearStreams | None = None,
 ) -> np.ndarray:
     """Shares traded per session (float32, before split adjustment): noisy, busier on big moves."""
-    volume = draws_by_day(seed, Stream.VOLUME, sessions, traits.slots)
+    volume = draws_by_day(seed, Stream.VOLUME, sessions, traits.slots, streams=streams)
     volume *= VOLUME_NOISE
     np.exp(volume, out=volume)
     volume *= traits.daily_volume.astype(np.float32)
