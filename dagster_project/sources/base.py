@@ -16,7 +16,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -53,11 +53,11 @@ class FrameChunks:
     transaction (``warehouse.replace_window``), so no process ever holds the whole frame,
     and a failure mid-load still leaves the table as it was.
 
-    It stands in for a frame wherever a source may return one (``Source.prices``,
-    ``Batch.frame``), so the ingest assets need not know. Code that wants the rows as one
-    frame (tests, the benchmark's Parquet writer, wrappers that edit a source's rows) can
-    keep treating it as a ``pd.DataFrame``: any frame attribute, indexing or ``len``
-    assembles the chunks once (``to_frame``) and answers from that frame.
+    A source may return one wherever it may return a frame (``Source.prices``,
+    ``Batch.frame``). It is not a ``pd.DataFrame`` and does not pretend to be one: code
+    that writes or scans the rows reads ``frame_chunks(rows)``; code that needs them as one
+    frame (tests, small windows, wrappers that edit a source's rows) asks for it explicitly
+    with ``as_frame(rows)`` (or ``to_frame``), which assembles every chunk in memory.
 
     ``make_chunks`` is called afresh for every pass, so the chunks are produced again
     rather than kept. Chunks may share keys; ``assemble`` joins them into the one frame
@@ -82,22 +82,8 @@ class FrameChunks:
         return self._assemble(list(self.chunks()))
 
     def to_frame(self) -> pd.DataFrame:
+        """All chunks as one frame (``frame``)."""
         return self.frame
-
-    # A stand-in for the assembled frame, for code written against a plain DataFrame.
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in ("_make_chunks", "_assemble"):
-            raise AttributeError(name)
-        return getattr(self.frame, name)
-
-    def __getitem__(self, key: Any) -> Any:
-        return self.frame[key]
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-    def __iter__(self) -> Iterator:
-        return iter(self.frame)
 
     def __repr__(self) -> str:
         return f"FrameChunks({self._make_chunks!r})"
@@ -113,6 +99,12 @@ def frame_chunks(frame: pd.DataFrame | FrameChunks) -> Iterator[pd.DataFrame]:
     if isinstance(frame, FrameChunks):
         return frame.chunks()
     return iter([frame])
+
+
+def as_frame(rows: pd.DataFrame | FrameChunks) -> pd.DataFrame:
+    """A source's rows as one frame: a ``FrameChunks`` assembled (fine for tests and small
+    windows; the warehouse writer reads chunks instead, see ``frame_chunks``)."""
+    return rows.to_frame() if isinstance(rows, FrameChunks) else rows
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from dagster_project import resources
+from dagster_project.sources.base import as_frame
 from dagster_project.warehouse import published_path
 
 pytestmark = pytest.mark.slow
@@ -79,7 +80,7 @@ class CorruptedSource:
         return getattr(self.inner, name)
 
     def prices(self, window):
-        frame = self.inner.prices(window).reset_index(drop=True)
+        frame = as_frame(self.inner.prices(window)).reset_index(drop=True)
         spy = frame.index[frame["ticker"] == "SPY"]
         frame.loc[spy[10], ["open", "high", "low", "close"]] = -5.0
         duplicate = frame.loc[frame.index[frame["ticker"] == "IWM"][20:21]]
@@ -92,7 +93,7 @@ class BadFeed(CorruptedSource):
     SPLIT_DAY = 60
 
     def prices(self, window):
-        frame = self.inner.prices(window).reset_index(drop=True)
+        frame = as_frame(self.inner.prices(window)).reset_index(drop=True)
         rows = {t: frame.index[frame["ticker"] == t] for t in ("SPY", "IWB", "IWD", "IWF", "IWN")}
         ohlc = ["open", "high", "low", "close"]
         frame.loc[rows["SPY"][10], ohlc] = -5.0  # negative price

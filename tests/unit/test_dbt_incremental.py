@@ -23,6 +23,7 @@ from dagster_project import warehouse as wh
 from dagster_project.assets.dbt import data_tests_since, latest_load, record_tested
 from dagster_project.schemas import FUNDAMENTALS, PRICES, UNIVERSE
 from dagster_project.sources import Window
+from dagster_project.sources.base import FrameChunks, as_frame
 from dagster_project.sources.sample import SampleSource
 from tests.unit.dbt_build import invoke_dbt
 
@@ -75,7 +76,9 @@ def build_incrementally(db: Path, tmp: Path) -> dt.date | None:
     return since
 
 
-def load(db: Path, table, frame: pd.DataFrame, window: Window | None, at: dt.datetime) -> None:
+def load(
+    db: Path, table, frame: pd.DataFrame | FrameChunks, window: Window | None, at: dt.datetime
+) -> None:
     with wh.connect(db) as con:
         wh.ensure_raw_schema(con)
         wh.replace_window(con, table, frame, "sample", window, at)
@@ -110,7 +113,7 @@ def at(day: int) -> dt.datetime:
 def built(tmp_path, market) -> tuple[Path, list[dt.date]]:
     """A warehouse built through the sample's second to last session."""
     db = tmp_path / "warehouse.duckdb"
-    prices = market.prices(Window(START, END))
+    prices = as_frame(market.prices(Window(START, END)))
     days = sorted(pd.Timestamp(d).date() for d in prices["trade_date"].unique())
     load(db, UNIVERSE, market.universe(), None, at(1))
     load(db, FUNDAMENTALS, market.fundamentals(Window(START, END)), Window(START, END), at(1))
@@ -144,7 +147,7 @@ def test_appending_a_day_equals_a_full_refresh(built, tmp_path, market):
 
 def test_a_split_and_a_dividend_in_the_new_window_equal_a_full_refresh(built, tmp_path, market):
     db, days = built
-    frame = market.prices(Window(days[-1], days[-1])).reset_index(drop=True)
+    frame = as_frame(market.prices(Window(days[-1], days[-1]))).reset_index(drop=True)
     stocks = sorted(set(market.universe().query("kind == 'stock'")["ticker"]))
     split, dividend = frame["ticker"] == stocks[0], frame["ticker"] == stocks[1]
     for column in ("open", "high", "low", "close"):
@@ -166,7 +169,7 @@ def test_a_split_and_a_dividend_in_the_new_window_equal_a_full_refresh(built, tm
 def test_reloading_a_window_with_revisions_equals_a_full_refresh(built, tmp_path, market):
     db, days = built
     window = Window(days[-12], days[-6])
-    frame = market.prices(window).reset_index(drop=True)
+    frame = as_frame(market.prices(window)).reset_index(drop=True)
     stocks = sorted(set(market.universe().query("kind == 'stock'")["ticker"]))
     revised = (frame["ticker"] == stocks[2]) & (frame["trade_date"] == pd.Timestamp(days[-9]))
     frame.loc[revised, "close"] = frame.loc[revised, "close"] * 1.01

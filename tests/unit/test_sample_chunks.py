@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from dagster_project.sources.base import FrameChunks, Window
+from dagster_project.sources.base import FrameChunks, Window, as_frame, frame_chunks
 from dagster_project.sources.sample import SampleSource
 from dagster_project.sources.sample.generator import date_major
 from dagster_project.sources.sample.prices import price_frame, simulate_prices
@@ -81,21 +81,26 @@ def test_each_chunk_holds_whole_tickers_and_no_ticker_twice(source):
     assert seen == {i.ticker for i in source.instruments}
 
 
-def test_the_chunks_stand_in_for_a_frame(source):
-    # Code written against a DataFrame (tests, the benchmark's Parquet writer, wrappers
-    # that edit rows) keeps working: the chunks assemble once, on first use.
+def test_the_chunks_are_no_frame_until_asked_for_one(source):
+    # Nothing assembles the whole history behind the caller's back: a writer reads the
+    # chunks (``frame_chunks``), code that wants one frame says so (``as_frame``).
     prices = source.prices(everything(source))
     whole = whole_simulation(source, everything(source))
-    assert len(prices) == len(whole)
-    assert list(prices.columns) == list(whole.columns)
-    assert np.array_equal(prices["close"].to_numpy(), whole["close"].to_numpy())
-    assert_frame_equal(prices.reset_index(drop=True), whole)
-    assert not prices.empty
+    with pytest.raises(TypeError):
+        len(prices)
+    with pytest.raises(TypeError):
+        prices["close"]
+    assert not hasattr(prices, "columns") and not hasattr(prices, "empty")
+    assert "frame" not in vars(prices)  # nothing assembled yet
+    assert sum(len(chunk) for chunk in frame_chunks(prices)) == len(whole)
+    assert_frame_equal(as_frame(prices), whole)
+    assert as_frame(prices) is as_frame(prices)  # assembled once, then kept
+    assert as_frame(whole) is whole
 
 
 def test_a_window_without_sessions_is_an_empty_frame(source):
     saturday = source.end - pd.Timedelta(days=(source.end.weekday() - 5) % 7)
-    prices = source.prices(Window(saturday, saturday))
+    prices = as_frame(source.prices(Window(saturday, saturday)))
     assert prices.empty
     assert list(prices.columns) == list(whole_simulation(source, everything(source)).columns)
 
@@ -127,7 +132,7 @@ def test_draws_by_day_are_the_same_with_or_without_kept_streams(source):
 
 def test_a_one_day_window_has_the_whole_historys_numbers_for_that_day(source):
     last_day = pd.Timestamp(source.end)
-    one_day = source.prices(Window(source.end, source.end)).to_frame()
+    one_day = as_frame(source.prices(Window(source.end, source.end)))
     whole = whole_simulation(source, everything(source))
     assert_frame_equal(
         one_day, whole[whole["trade_date"] == last_day].reset_index(drop=True), check_like=False

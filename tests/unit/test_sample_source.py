@@ -11,7 +11,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from dagster_project.schemas import FUNDAMENTALS, PRICES, RATES, UNIVERSE, RawTable
-from dagster_project.sources.base import FrameChunks, Window
+from dagster_project.sources.base import Window, as_frame
 from dagster_project.sources.sample import SampleSource
 from dagster_project.sources.sample.universe import (
     LARGE_CAP,
@@ -29,11 +29,6 @@ FIXED_TICKERS = 29
 
 def everything(source: SampleSource) -> Window:
     return Window(source.start, source.end)
-
-
-def as_frame(result: pd.DataFrame | FrameChunks) -> pd.DataFrame:
-    """A source's answer as one frame (prices come as ``FrameChunks``)."""
-    return result.to_frame() if isinstance(result, FrameChunks) else result
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +72,7 @@ def test_same_arguments_give_identical_frames(small):
 
 
 def test_another_seed_gives_another_market(small, small_prices):
-    other = SampleSource(seed=7, tickers=40, years=3).prices(everything(small))
+    other = as_frame(SampleSource(seed=7, tickers=40, years=3).prices(everything(small)))
     assert not np.allclose(other["close"], small_prices["close"])
 
 
@@ -96,7 +91,7 @@ def test_extending_end_leaves_earlier_rows_unchanged():
 
 
 def test_a_ticker_keeps_its_path_when_the_universe_grows(small, small_prices):
-    bigger = SampleSource(tickers=120, years=3).prices(everything(small))
+    bigger = as_frame(SampleSource(tickers=120, years=3).prices(everything(small)))
     common = bigger[bigger["ticker"].isin(set(small_prices["ticker"]))]
     key = ["ticker", "trade_date"]
     assert_frame_equal(
@@ -130,8 +125,8 @@ def test_frames_have_exactly_the_payload_columns(small, small_prices):
 
 def test_an_empty_window_gives_empty_frames_with_the_payload_columns(small):
     holiday = Window(dt.date(2024, 7, 4), dt.date(2024, 7, 4))
-    assert small.prices(holiday).empty
-    assert_payload(small.prices(holiday), PRICES)
+    assert as_frame(small.prices(holiday)).empty
+    assert_payload(as_frame(small.prices(holiday)), PRICES)
     before = Window(dt.date(1995, 1, 1), dt.date(1995, 12, 31))
     assert small.fundamentals(before).empty
     assert_payload(small.fundamentals(before), FUNDAMENTALS)
@@ -165,14 +160,14 @@ def test_trade_dates_are_exactly_the_nyse_sessions(small, small_prices):
 
 def test_a_window_returns_only_its_sessions(small):
     window = Window(dt.date(2024, 3, 1), dt.date(2024, 3, 31))
-    dates = small.prices(window)["trade_date"]
+    dates = as_frame(small.prices(window))["trade_date"]
     assert dates.min() >= pd.Timestamp(window.start)
     assert dates.max() <= pd.Timestamp(window.end)
     assert dates.nunique() == 20
 
 
 def test_plausible_index_levels(full_history):
-    prices = full_history.prices(Window(dt.date(1990, 1, 2), dt.date(1990, 1, 31)))
+    prices = as_frame(full_history.prices(Window(dt.date(1990, 1, 2), dt.date(1990, 1, 31))))
     first = prices.groupby("ticker")["close"].first()
     assert 300 < first["^GSPC"] < 420
     assert 140 < first["^RUT"] < 200
@@ -203,7 +198,7 @@ def test_dividends_drop_the_close_and_funds_pay_quarterly(decade_prices):
 
 
 def test_small_caps_are_more_volatile_and_highly_correlated(full_history):
-    prices = full_history.prices(everything(full_history))
+    prices = as_frame(full_history.prices(everything(full_history)))
     closes = prices.pivot(index="trade_date", columns="ticker", values="close")
     returns = np.log(closes[["^GSPC", "^RUT"]]).diff().dropna()
     vols = returns.std()
@@ -238,7 +233,7 @@ def test_large_n_adds_synthetic_stocks():
     assert synthetic["ticker"].iloc[0] == "SYN00001"
     assert set(synthetic["size"]) == {"small", "large"}
     assert synthetic["sector"].nunique() == len(SECTORS)
-    assert source.prices(everything(source))["ticker"].nunique() == 150
+    assert as_frame(source.prices(everything(source)))["ticker"].nunique() == 150
 
 
 def test_fixed_tickers_alone_are_allowed_and_fewer_are_not():

@@ -6,6 +6,7 @@ import pytest
 from dagster_project.cli import format_frame, main
 from dagster_project.settings import DuckDBSettings, Settings, SettingsError
 from dagster_project.sources import Window, build_source, default_window, sample_span
+from dagster_project.sources.base import as_frame
 
 
 def test_settings_default_to_the_sample_and_the_project_warehouse():
@@ -49,8 +50,8 @@ def test_a_nightly_past_the_default_end_continues_the_sample_history():
     nightly = build_source(Settings(sample_years=2, sample_tickers=30, end=dt.date(2026, 1, 5)))
     december = Window(dt.date(2025, 12, 1), dt.date(2025, 12, 31))
     pd.testing.assert_frame_equal(
-        held.prices(december).reset_index(drop=True),
-        nightly.prices(december).reset_index(drop=True),
+        as_frame(held.prices(december)).reset_index(drop=True),
+        as_frame(nightly.prices(december)).reset_index(drop=True),
     )
 
 
