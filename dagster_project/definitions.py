@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from dagster_project.assets.claims import raw_claims
 from dagster_project.assets.dbt import rotation_dbt_models
@@ -15,6 +11,7 @@ from dagster_project.assets.publish import build_published_warehouse
 from dagster_project.assets.report import rotation_report
 from dagster_project.checks.fetch_failures import fetch_failure_checks
 from dagster_project.checks.raw_quality import raw_quality_checks
+from dagster_project.dbt_cli import RotationDbtCliResource, dbt_executable
 from dagster_project.dbt_project import dbt_project
 from dagster_project.progress import progress_logger
 from dagster_project.resources import ClaimsResource, SourceResource, WarehouseResource
@@ -23,12 +20,6 @@ from dagster_project.settings import Settings
 
 BUILD_JOB_NAME = "build_all"
 CLAIMS_JOB_NAME = "claims_ledger"
-
-
-def dbt_executable() -> str:
-    """The dbt installed beside this Python, so a run never depends on PATH being set."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -62,7 +53,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "source": source,
             "warehouse": WarehouseResource(path=str(settings.warehouse)),
             "claims": ClaimsResource(path=str(settings.claims_file)),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+            "dbt": RotationDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
         loggers={"progress": progress_logger},
     )

@@ -6,6 +6,7 @@ Markdown images and its key figures as numbers, which the UI plots run after run
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import dagster as dg
@@ -95,22 +96,39 @@ def _event_asset_key(context: dg.AssetExecutionContext, event) -> dg.AssetKey | 
     return getattr(event, "asset_key", None)
 
 
+def chart_marts_and_dependents(deps: Mapping[dg.AssetKey, AbstractSet[dg.AssetKey]]) -> set:
+    """The chart marts and every asset that depends on one of them, directly or not, given
+    each asset's upstream keys (``AssetsDefinition.asset_deps``)."""
+    held = set(MART_METADATA)
+    grew = True
+    while grew:
+        grew = False
+        for key, upstream in deps.items():
+            if key not in held and upstream & held:
+                held.add(key)
+                grew = True
+    return held
+
+
 def with_mart_charts(
     events: Iterable, context: dg.AssetExecutionContext, warehouse_file: Path
 ) -> Iterator:
     """Pass dbt's events through, adding chart and key-figure metadata to the chart marts.
 
-    DuckDB lets no one read a file while dbt holds it for writing, so from the first event
-    of a chart mart on, events are held until dbt has exited, then yielded in dbt's order
-    (Dagster needs a multi-asset's outputs in topological order) with the metadata read
-    from the freshly built tables: the post-processing dagster-dbt itself applies to DuckDB
-    for row counts, started as late as possible so earlier models report as soon as they
-    are built. A chart that cannot be drawn costs a warning, never the dbt step.
+    DuckDB lets no one read a file while dbt holds it for writing, so the events of the
+    chart marts, of the models built on them and of their tests are held until dbt has
+    exited, then yielded in dbt's order with the metadata read from the freshly built
+    tables: the post-processing dagster-dbt itself applies to DuckDB for row counts. Every
+    other event passes straight through, so Dagster stores it while dbt works; the order
+    Dagster needs (a multi-asset's outputs after their upstreams) holds, since nothing
+    passed through depends on a held asset. A chart that cannot be drawn costs a warning,
+    never the dbt step.
     """
+    holding = chart_marts_and_dependents(context.assets_def.asset_deps)
     held: list = []
     try:
         for event in events:
-            if held or _event_asset_key(context, event) in MART_METADATA:
+            if _event_asset_key(context, event) in holding:
                 held.append(event)
             else:
                 yield event

@@ -240,3 +240,16 @@ def test_commands_say_to_build_first_when_nothing_is_published(
     assert "nothing is published yet" in err
     assert "run `uv run rotation build` first" in err
     assert not (tmp_path / "reports").exists()
+
+
+def test_only_the_chart_marts_and_what_is_built_on_them_wait_for_dbt_to_exit():
+    from dagster_project.assets.dbt import rotation_dbt_models
+    from dagster_project.assets.report import MART_METADATA, chart_marts_and_dependents
+
+    holding = chart_marts_and_dependents(rotation_dbt_models.asset_deps)
+    keys = {"/".join(key.path) for key in holding}
+    assert {"/".join(key.path) for key in MART_METADATA} <= keys
+    assert "marts/claims" in keys  # reads pe_discount
+    assert "marts/fct_daily_prices" not in keys  # upstream: streams while dbt runs
+    assert "intermediate/int_stock_valuation_daily" not in keys
+    assert len(keys) < len(rotation_dbt_models.keys) / 2

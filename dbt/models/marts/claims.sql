@@ -32,6 +32,9 @@ prices as (
     select ticker as lookup_key, trade_date as observed_on, adj_close as observed_value
     from {{ ref('fct_daily_prices') }}
     where adj_close is not null
+        -- only the tickers claims name (every price lookup keys on one of the two), so a
+        -- handful of tickers are read, not the whole price history
+        and ticker in (select ticker from claims union all select versus_ticker from claims)
 
 ),
 

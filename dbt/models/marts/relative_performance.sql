@@ -25,6 +25,8 @@ prices as (
         total_return_index
 
     from {{ ref('fct_daily_prices') }}
+    -- only the pairs' legs (a dozen funds), not every stock's history
+    where ticker in (select numerator from pairs union all select denominator from pairs)
 
 ),
 
