@@ -10,10 +10,11 @@ and a small `rotation build` (~4,000 events) about 60 s, as long as its data wor
 
 What is stored is exactly what the stock storage stores (same files, tables and rows, in
 the same order); what changes:
-- ``store_event_batch`` (Dagster batches per-partition events when
-  ``DAGSTER_EVENT_BATCH_SIZE`` is set, as this module does) writes a batch with one
-  ``executemany`` per database in one transaction, and updates each asset's summary row
-  once per batch instead of once per event;
+- ``store_event_batch`` (Dagster batches per-partition events, and the planned
+  materializations and checks of a run's start, when ``DAGSTER_EVENT_BATCH_SIZE`` is set,
+  as this module does) writes a batch with one ``executemany`` per database in one
+  transaction, and updates each asset's summary row once per batch instead of once per
+  event;
 - engines are kept per database (a few, least recently used first out) instead of
   rebuilt for every statement; they pool nothing: connections still close after each
   use, so the checkpoint on close keeps the ``.db`` file current for the UI's log
@@ -37,7 +38,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from dagster import Field, StringSource
-from dagster._core.events import ASSET_EVENTS
+from dagster._core.events import ASSET_EVENTS, DagsterEventType
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
@@ -109,28 +110,38 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         run_ids = {event.run_id for event in events}
-        if len(run_ids) != 1 or not all(_is_asset_event(event) for event in events):
+        if len(run_ids) != 1 or not all(_is_batchable(event) for event in events):
             super().store_event_batch(events)  # one by one, as Dagster would
             return
         rows = [self._event_to_row(event) for event in events]
         with self.run_connection(run_ids.pop()) as conn:
             conn.execute(SqlEventLogStorageTable.insert(), rows)
 
-        # Mirror them into the cross-run index, as ``store_event`` does for asset events.
+        # Mirror them into the cross-run index, as ``store_event`` does for asset events and
+        # planned checks.
         insert = SqlEventLogStorageTable.insert().returning(
             SqlEventLogStorageTable.c.id, sort_by_parameter_order=True
         )
         with self.index_transaction() as conn:
             event_ids = [row[0] for row in conn.execute(insert, rows)]
-            self._store_asset_event_tags(conn, events, event_ids)
+            stored = list(zip(events, event_ids, strict=True))
+            assets = [(event, event_id) for event, event_id in stored if _is_asset_event(event)]
+            self._store_asset_event_tags(
+                conn, [event for event, _ in assets], [event_id for _, event_id in assets]
+            )
             # The asset summary row keeps only the latest event of each kind, so writing the
             # last one per asset and kind leaves it as writing each in turn would.
             latest = {
                 (event.dagster_event.asset_key, event.dagster_event_type): (event, event_id)
-                for event, event_id in zip(events, event_ids, strict=True)
+                for event, event_id in assets
             }
             for event, event_id in latest.values():
                 self._store_asset_event(conn, event, event_id)
+        # A run plans its checks in the same batch as its materializations: Dagster's own
+        # writer adds each one's execution row (a small insert; the event rows are above).
+        for event, event_id in stored:
+            if not _is_asset_event(event):
+                self.store_asset_check_event(event, event_id)
 
 
 def _sqlite_engine(conn_string: str, synchronous: str) -> sa.Engine:
@@ -145,6 +156,15 @@ def _sqlite_engine(conn_string: str, synchronous: str) -> sa.Engine:
         dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
 
     return engine
+
+
+def _is_batchable(event: EventLogEntry) -> bool:
+    """Asset events, and the planned asset checks Dagster sends in the same batch when a
+    run starts (one per dbt test)."""
+    return _is_asset_event(event) or (
+        event.is_dagster_event
+        and event.dagster_event_type == DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
+    )
 
 
 def _is_asset_event(event: EventLogEntry) -> bool:

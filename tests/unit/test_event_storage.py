@@ -59,6 +59,12 @@ def what_the_ui_reads(instance: dg.DagsterInstance, run_id: str) -> dict:
             )
         ),
         "check_passed": [c.status.value for c in check.values()],
+        "check_runs": [c.run_id == run_id for c in check.values()],
+        "checks_planned": len(
+            instance.get_event_records(
+                dg.EventRecordsFilter(dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
+            )
+        ),
         "tagged": len(
             instance.fetch_materializations(
                 dg.AssetRecordsFilter(asset_key=key, asset_partitions=["2024-07-05"]), limit=5
@@ -95,3 +101,25 @@ def test_a_second_backfill_updates_the_latest_materialization(project_instance):
     latest = project_instance.get_latest_materialization_event(dg.AssetKey(["raw", "prices"]))
     assert latest.run_id == second
     assert len(project_instance.get_runs()) == 2
+
+
+def test_a_runs_planned_materializations_and_checks_are_stored_as_one_batch(
+    project_instance, monkeypatch
+):
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    one_by_one = []
+    store_event = SqliteEventLogStorage.store_event
+
+    def counted(self, event):
+        one_by_one.append(event.dagster_event_type)
+        return store_event(self, event)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "store_event", counted)
+    run_id = run_backfill(project_instance)
+    planned = (
+        dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+        dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED,
+    )
+    assert not [kind for kind in one_by_one if kind in planned]
+    assert what_the_ui_reads(project_instance, run_id)["checks_planned"] == 1
