@@ -154,18 +154,17 @@ prices as (
         prices.trade_date,
         prices.close,
         prices.adj_close,
-        prices.loaded_at,
-        universe.size_bucket,
-        universe.sector,
-        universe.is_magnificent_7
+        prices.loaded_at
 
     from {{ ref('fct_daily_prices') }} as prices
-    inner join universe on universe.ticker = prices.ticker
     {% if is_incremental() %}
     inner join recompute
         on recompute.ticker = prices.ticker
         and prices.trade_date >= recompute.from_date
     {% endif %}
+    -- basket stocks only; their universe attributes join after the as-of join (a
+    -- narrower row to sort)
+    where prices.ticker in (select ticker from universe)
 
 ),
 
@@ -299,9 +298,6 @@ fresh as (
     select
         ticker,
         trade_date,
-        size_bucket,
-        sector,
-        is_magnificent_7,
         close,
         adj_close,
         loaded_at,
@@ -322,9 +318,9 @@ final as (
     select
         fresh.ticker,
         fresh.trade_date,
-        fresh.size_bucket,
-        fresh.sector,
-        fresh.is_magnificent_7,
+        universe.size_bucket,
+        universe.sector,
+        universe.is_magnificent_7,
         fresh.close,
         fresh.adj_close,
         fresh.loaded_at,
@@ -342,6 +338,7 @@ final as (
             and first_shares.first_base_shares is not null as is_weight_backfilled
 
     from fresh
+    inner join universe on universe.ticker = fresh.ticker
     left join first_shares on first_shares.ticker = fresh.ticker
     left join fundamentals_loads on fundamentals_loads.ticker = fresh.ticker
 
