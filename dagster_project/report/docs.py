@@ -8,6 +8,7 @@ from the published copy. A build can run meanwhile; the docs show the last publi
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -218,6 +219,11 @@ def build_gx_docs(published: Path, out_dir: Path) -> Path:
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    # This GX module sets its own logger to INFO on import and logs its scratch folder, and
+    # the stderr handler dbt's in-process run left on the root logger prints it: the
+    # command should print the two paths only.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 
     suites = load_suites()
     with connect(published, read_only=True) as con:
