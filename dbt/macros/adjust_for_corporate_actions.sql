@@ -51,3 +51,11 @@
 
     ) as cumulated
 {% endmacro %}
+
+
+{% macro has_usable_close(close='close') -%}
+    {#- A row adjust_for_corporate_actions can use: a day without a positive close can be
+        neither back-adjusted (it would divide by it) nor compounded. One rule for every
+        model that feeds the macro. -#}
+    {{ close }} is not null and {{ close }} > 0
+{%- endmacro %}

@@ -18,7 +18,7 @@ prices as (
 
     from {{ ref('stg_raw__prices') }}
     -- a day without a usable close cannot be adjusted or compounded
-    where close is not null and close > 0
+    where {{ has_usable_close() }}
 
 ),
 

@@ -113,7 +113,7 @@ rebuilt_prices as (
 
     from {{ ref('stg_raw__prices') }}
     where ticker in (select ticker from rebuilt)
-        and close is not null and close > 0
+        and {{ has_usable_close() }}
 
 ),
 
@@ -140,7 +140,7 @@ appended as (
     inner join held on held.ticker = prices.ticker
     where prices.loaded_at > (select max(loaded_at) from held)
         and prices.trade_date > held.last_date
-        and prices.close is not null and prices.close > 0
+        and {{ has_usable_close('prices.close') }}
         and prices.ticker not in (select ticker from rebuilt)
 
 ),
