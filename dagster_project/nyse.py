@@ -15,16 +15,25 @@ ONE_DAY = dt.timedelta(days=1)
 
 
 @functools.lru_cache(maxsize=64)
-def _nyse_year(year: int) -> tuple[frozenset[dt.date], dict[dt.date, str]]:
-    """The NYSE sessions and named regular holidays of one calendar year.
+def _calendar(first_year: int, last_year: int) -> xcals.ExchangeCalendar:
+    """XNYS over whole calendar years.
 
     Built for an explicit span: exchange_calendars' default bounds move with today's date,
     so the same day would get a different answer (or none) depending on when it is asked.
     """
-    start, end = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
-    calendar = xcals.get_calendar("XNYS", start=start, end=end)
+    return xcals.get_calendar(
+        "XNYS", start=pd.Timestamp(first_year, 1, 1), end=pd.Timestamp(last_year, 12, 31)
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _nyse_year(year: int) -> tuple[frozenset[dt.date], dict[dt.date, str]]:
+    """The NYSE sessions and named regular holidays of one calendar year."""
+    calendar = _calendar(year, year)
     sessions = frozenset(day.date() for day in calendar.sessions)
-    named = calendar.regular_holidays.holidays(start, end, return_name=True)
+    named = calendar.regular_holidays.holidays(
+        pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31), return_name=True
+    )
     return sessions, {day.date(): str(name) for day, name in named.items()}
 
 
@@ -51,10 +60,7 @@ def closed_weekdays(start: dt.date, end: dt.date) -> list[dt.date]:
     One calendar over whole years of the span rather than ``is_session`` day by day: the
     partitions ask for 35+ years on every start-up, and a calendar per year costs ~0.15 s.
     """
-    calendar = xcals.get_calendar(
-        "XNYS", start=pd.Timestamp(start.year, 1, 1), end=pd.Timestamp(end.year, 12, 31)
-    )
-    sessions = frozenset(day.date() for day in calendar.sessions)
+    sessions = frozenset(day.date() for day in _calendar(start.year, end.year).sessions)
     return [day for day in pd.bdate_range(start, end).date if day not in sessions]
 
 

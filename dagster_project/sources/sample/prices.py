@@ -61,8 +61,8 @@ class Events:
     def dense(self, first_row: int, last_row: int, width: int) -> np.ndarray:
         """The events in rows [first_row, last_row) as a zero-filled matrix."""
         out = np.zeros((last_row - first_row, width))
-        keep = (self.rows >= first_row) & (self.rows < last_row)
-        out[self.rows[keep] - first_row, self.cols[keep]] = self.values[keep]
+        kept = self.within(slice(first_row, last_row))
+        out[kept.rows, kept.cols] = kept.values
         return out
 
     def within(self, rows: slice) -> Events:
