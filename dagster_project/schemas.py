@@ -178,15 +178,22 @@ QUARANTINE = AuditTable(
         "key": "VARCHAR",
         "obs_date": "DATE",
         "rule": "VARCHAR NOT NULL",
+        "action": "VARCHAR",
         "value": "VARCHAR",
+        "status": "VARCHAR",
         "detected_at": "TIMESTAMP NOT NULL",
+        "resolved_at": "TIMESTAMP",
+        "as_of_load": "TIMESTAMP",
         "run_id": "VARCHAR NOT NULL",
     },
     description=(
-        "One row per raw row and rule it broke, per check run: table_name (raw.prices), key "
-        "(ticker or series id), obs_date (the row's date), rule (the GX suite's rule), value "
-        "(the offending values as JSON). The rows stay in their raw table, so the gate keeps "
-        "blocking until the source is fixed and the window re-loaded."
+        "One row per raw row and rule a quality gate flagged: table_name (raw.prices, "
+        "raw.rates), key (ticker or series id), obs_date (the row's date), rule, action "
+        "(quarantine: kept in raw, kept out of the marts; warn: kept, worth a look; halt: a "
+        "structural fault that stopped the build), value (the figures judged, as JSON), "
+        "status (open, or resolved once a later check no longer flags the row, e.g. the "
+        "source corrected it), detected_at / resolved_at, as_of_load (the table's latest "
+        "loaded_at when the status last changed: incremental marts rebuild from it)."
     ),
 )
 

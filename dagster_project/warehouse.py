@@ -23,6 +23,7 @@ from dagster_project.schemas import (
     QUALITY_WATERMARKS,
     QUARANTINE,
     RAW_TABLES,
+    AuditTable,
     RawTable,
 )
 from dagster_project.settings import DuckDBSettings
@@ -97,6 +98,25 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for table in (*RAW_TABLES.values(), *AUDIT_TABLES.values()):
         con.execute(table.ddl())
+    for table in AUDIT_TABLES.values():
+        add_missing_columns(con, table)
+
+
+def add_missing_columns(con: duckdb.DuckDBPyConnection, table: AuditTable) -> None:
+    """Add the columns a newer version of an audit table has (nullable, so the rows an
+    older version wrote stay as they were)."""
+    held = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'raw' AND table_name = ?",
+            [table.name],
+        ).fetchall()
+    }
+    for name, dtype in table.columns.items():
+        if name not in held:
+            plain = dtype.replace("NOT NULL", "").strip()
+            con.execute(f"ALTER TABLE {table.qualified_name} ADD COLUMN {name} {plain}")
 
 
 def foreign_sources(con: duckdb.DuckDBPyConnection, source_label: str) -> dict[str, list[str]]:
@@ -346,27 +366,75 @@ def replace_table(
     return len(frame)
 
 
-def quarantine(
-    con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, run_id: str, detected_at: dt.datetime
-) -> int:
-    """Keep a copy of the rows a quality gate rejected, with the rule each one broke.
+FINDING_COLUMNS = ["table_name", "key", "obs_date", "rule", "action", "value"]
+"""What a quality gate reports per flagged row (``quality.anomalies``)."""
 
-    ``rows`` has QUARANTINE's columns but ``detected_at`` and ``run_id``. One statement, so
-    a crash leaves either all of a check's rows or none.
+
+@dataclass(frozen=True)
+class Reconciled:
+    opened: int
+    resolved: int
+    open_quarantined: int
+    """Rows of the table now kept out of the marts (open entries with action quarantine)."""
+
+
+def reconcile_findings(
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    findings: pd.DataFrame,
+    scope_sql: str,
+    scope_params: list,
+    run_id: str,
+    detected_at: dt.datetime,
+) -> Reconciled:
+    """Bring ``raw.quarantine`` in step with what a gate found in its scope, in one
+    transaction.
+
+    ``findings`` has FINDING_COLUMNS; ``scope_sql`` is a predicate over the entry columns
+    (``q.obs_date``, ``q.rule``...) true for the entries the gate judged again this time.
+    A finding without an open entry opens one; an open entry in scope that the gate no
+    longer finds is resolved (the source corrected the row, or the next session showed
+    the move stands), never deleted. ``as_of_load`` is the table's latest ``loaded_at``,
+    which lets the incremental marts see that a ticker's quarantine changed.
     """
-    if rows.empty:
-        return 0
-    con.register("quarantined_rows", rows)
+    table = table_name.removeprefix("raw.")
+    as_of_load = con.execute(f"SELECT max(loaded_at) FROM raw.{table}").fetchall()[0][0]
+    incoming = findings[FINDING_COLUMNS].astype({"obs_date": "datetime64[ns]"})
+    con.register("incoming_findings", incoming)
+    q = QUARANTINE.qualified_name
+    same_entry = "q.key = f.key AND q.obs_date = f.obs_date::DATE AND q.rule = f.rule"
     try:
-        con.execute(
-            f"INSERT INTO {QUARANTINE.qualified_name} BY NAME "
-            "SELECT table_name, key, obs_date::DATE AS obs_date, rule, value, "
-            "?::TIMESTAMP AS detected_at, ?::VARCHAR AS run_id FROM quarantined_rows",
-            [detected_at, run_id],
-        )
+        con.execute("BEGIN TRANSACTION")
+        try:
+            resolved = con.execute(
+                f"UPDATE {q} AS q SET status = 'resolved', resolved_at = ?, as_of_load = ?, "
+                "run_id = ? "
+                f"WHERE q.table_name = ? AND q.status = 'open' AND ({scope_sql}) "
+                f"AND NOT EXISTS (SELECT 1 FROM incoming_findings AS f WHERE {same_entry})",
+                [detected_at, as_of_load, run_id, table_name, *scope_params],
+            ).fetchall()[0][0]
+            opened = con.execute(
+                f"INSERT INTO {q} BY NAME "
+                "SELECT f.table_name, f.key, f.obs_date::DATE AS obs_date, f.rule, f.action, "
+                "f.value, 'open' AS status, ?::TIMESTAMP AS detected_at, "
+                "?::TIMESTAMP AS as_of_load, ?::VARCHAR AS run_id "
+                "FROM incoming_findings AS f "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {q} AS q WHERE q.table_name = ? "
+                f"AND q.status = 'open' AND {same_entry})",
+                [detected_at, as_of_load, run_id, table_name],
+            ).fetchall()[0][0]
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
     finally:
-        con.unregister("quarantined_rows")
-    return len(rows)
+        con.unregister("incoming_findings")
+    open_quarantined = con.execute(
+        f"SELECT count(*) FROM {q} WHERE table_name = ? AND status = 'open' "
+        "AND action = 'quarantine'",
+        [table_name],
+    ).fetchall()[0][0]
+    return Reconciled(int(opened), int(resolved), int(open_quarantined))
 
 
 def validated_through(con: duckdb.DuckDBPyConnection, table: str) -> dt.datetime | None:

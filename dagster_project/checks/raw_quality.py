@@ -1,15 +1,21 @@
-"""Blocking Great Expectations checks on the raw tables, with quarantine.
+"""The quality gates on the raw tables, as blocking Dagster asset checks.
 
-A failed check stops everything downstream in the run (the dbt models and the published
-copy), so bad source data never reaches the marts; the check's metadata lists the rows
-that failed (key, date, rule, value) and a copy of each goes to ``raw.quarantine``.
+Two gates per table, with the damage deciding the severity:
 
-The per-row inputs of the rules (daily move, NYSE sessions skipped since the previous
-row, sessions since a ticker's last row) are computed in DuckDB, and GX validates only the
-rows DuckDB flags as possible violations plus a bounded sample
-(``quality.validation.validate_in_duckdb``). ``raw.prices`` is checked from its last
-validated load on (plus a lookback for the moves and gaps), so a nightly check reads the
-new day, not the whole history.
+* **structural** (Great Expectations suites ``raw_prices`` / ``raw_rates``): a null or
+  non-positive close, inconsistent OHLC, a duplicate key, a date that is no NYSE session,
+  a malformed series id. Such a row cannot be read right, so the check fails with ERROR
+  and nothing downstream is rebuilt; the rows are listed in the check and in
+  ``raw.quarantine`` (action ``halt``).
+* **statistical** (``quality.anomalies``): large moves, gaps, stale tickers, rate values
+  outside what their series can be. Judged per ticker-day: quarantined (kept in raw, kept
+  out of the marts) or a warning; the check fails with ERROR only when the faults are
+  systemic (a broken feed), with WARN while rows are quarantined.
+
+The per-row inputs are computed in DuckDB; GX validates only the rows DuckDB flags as
+possible violations plus a bounded sample (``quality.validation.validate_in_duckdb``).
+``raw.prices`` is checked from its last validated load on (plus a lookback), so a nightly
+check reads the new days, not the whole history.
 """
 
 import datetime as dt
@@ -21,39 +27,26 @@ import numpy as np
 import pandas as pd
 
 from dagster_project import warehouse as wh
+from dagster_project.quality import anomalies
 from dagster_project.quality.validation import SuiteOutcome, validate_in_duckdb
-from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
+from dagster_project.resources import WAREHOUSE_POOL, SourceResource, WarehouseResource
+from dagster_project.settings import GateSettings
 
-NON_RATE_SERIES = ("CPIAUCSL",)
-"""Series that are index levels, not percentages, so the [-1, 25] rule does not apply."""
-
-RATES_CHECKED = (
-    "SELECT series_id, obs_date, value FROM raw.rates "
-    f"WHERE series_id NOT IN ({', '.join('?' for _ in NON_RATE_SERIES)})"
-)
-"""The rows the raw_rates suite judges; its parameters are NON_RATE_SERIES."""
+RATES_CHECKED = "SELECT series_id, obs_date, value FROM raw.rates"
+"""The rows the raw_rates suite judges."""
 
 LOOKBACK = dt.timedelta(days=40)
-"""Rows before the new ones that the prices check reads for moves and gaps. 40 days hold
-at least 25 sessions, far more than the gap rule allows (5): a previous row further back
-is a gap anyway, and is reported as one (counted from the lookback, a lower bound)."""
+"""Rows before the new ones that the price gates read again: enough sessions for moves,
+reversals and gaps around the new days, and the window in which a finding can still
+change (a large move on the latest day is judged again once the next one arrives)."""
 
 CALENDAR_START = dt.date(1990, 1, 2)
 
 PRICES_SLICE = """
-WITH bounds AS (
-    SELECT ticker, min(trade_date) AS first_date, max(trade_date) AS last_date
-    FROM raw.prices
-    GROUP BY ticker
-),
-
-slice AS (
-    -- the rows from the lookback on, and every ticker's last row (for vanished tickers)
-    SELECT p.ticker, p.trade_date, p.open, p.high, p.low, p.close, p.splits,
-           b.first_date, b.last_date
+WITH slice AS (
+    SELECT p.ticker, p.trade_date, p.open, p.high, p.low, p.close, p.splits
     FROM raw.prices AS p
-    INNER JOIN bounds AS b ON b.ticker = p.ticker
-    WHERE p.trade_date >= $lookback OR p.trade_date = b.last_date
+    WHERE p.trade_date >= $lookback
 )
 """
 
@@ -63,8 +56,6 @@ PRICES_CHECKED = (
 
 ordered AS (
     SELECT *,
-           lag(close) OVER by_ticker AS previous_close,
-           lag(trade_date) OVER by_ticker AS previous_date,
            -- rows sharing a key are neighbours in this order: the uniqueness rule's
            -- candidates, without a second sort by (ticker, trade_date)
            coalesce(lag(trade_date) OVER by_ticker = trade_date, false)
@@ -72,37 +63,13 @@ ordered AS (
                AS shares_key
     FROM slice
     WINDOW by_ticker AS (PARTITION BY ticker ORDER BY trade_date)
-),
-
-edges AS (
-    SELECT
-        (SELECT sessions_before FROM nyse_days WHERE day = $lookback) AS lookback_sessions,
-        (SELECT sessions_before + is_session::INTEGER FROM nyse_days
-          WHERE day = (SELECT max(trade_date) FROM raw.prices)) AS sessions_to_latest
 )
 
 SELECT
     o.ticker, o.trade_date, o.open, o.high, o.low, o.close, o.splits, o.shares_key,
-    -- a split is not a move: the close is compared in the previous row's share terms
-    o.close * CASE WHEN o.splits > 0 THEN o.splits ELSE 1 END / o.previous_close - 1
-        AS daily_move,
-    coalesce(day.is_session, false) AS is_nyse_session,
-    CASE
-        WHEN o.previous_date IS NOT NULL
-            THEN greatest(day.sessions_before - previous.sessions_before - 1, 0)
-        -- the previous row lies before the lookback: at least the sessions since it
-        WHEN o.trade_date > o.first_date
-            THEN greatest(day.sessions_before - edges.lookback_sessions, 0)
-        ELSE 0
-    END AS missing_sessions,
-    CASE
-        WHEN o.trade_date = o.last_date
-            THEN edges.sessions_to_latest - day.sessions_before - day.is_session::INTEGER
-    END::DOUBLE AS sessions_after_last_row
+    coalesce(day.is_session, false) AS is_nyse_session
 FROM ordered AS o
-CROSS JOIN edges
 LEFT JOIN nyse_days AS day ON day.day = o.trade_date
-LEFT JOIN nyse_days AS previous ON previous.day = o.previous_date
 """
 )
 
@@ -149,7 +116,7 @@ def prices_scope(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date, dt.d
 
 
 def check_prices(con: duckdb.DuckDBPyConnection) -> tuple[SuiteOutcome, int]:
-    """The raw_prices suite on the rows loaded since the last passed check."""
+    """The structural raw_prices suite on the rows loaded since the last passed check."""
     scope = prices_scope(con)
     if scope is None:
         return SuiteOutcome("raw_prices", ("ticker", "trade_date"), 0, 0, []), 0
@@ -172,15 +139,34 @@ def check_prices(con: duckdb.DuckDBPyConnection) -> tuple[SuiteOutcome, int]:
 
 
 def check_rates(con: duckdb.DuckDBPyConnection) -> tuple[SuiteOutcome, int]:
-    """The raw_rates suite on the whole (small) table."""
-    params = list(NON_RATE_SERIES)
-    rows = con.execute(f"SELECT count(*) FROM ({RATES_CHECKED})", params).fetchall()[0][0]
-    return validate_in_duckdb(
-        con, "raw_rates", RATES_CHECKED, params, ["series_id", "obs_date"], rows
-    )
+    """The structural raw_rates suite on the whole (small) table."""
+    rows = con.execute(f"SELECT count(*) FROM ({RATES_CHECKED})").fetchall()[0][0]
+    return validate_in_duckdb(con, "raw_rates", RATES_CHECKED, [], ["series_id", "obs_date"], rows)
 
 
-def _result(outcome: SuiteOutcome, rows_to_gx: int, quarantined: int) -> dg.AssetCheckResult:
+def judge_prices(con: duckdb.DuckDBPyConnection, gates: GateSettings) -> anomalies.Judgement:
+    """The statistical price gates over the same scope as the structural check."""
+    scope = prices_scope(con)
+    if scope is None:
+        return anomalies.Judgement(pd.DataFrame(columns=wh.FINDING_COLUMNS), [])
+    lookback, first, last = scope
+    con.register("nyse_days", nyse_days(first, last))
+    try:
+        return anomalies.price_findings(con, lookback, last, gates)
+    finally:
+        con.unregister("nyse_days")
+
+
+def structural_findings(outcome: SuiteOutcome, table_name: str) -> pd.DataFrame:
+    """The rows a structural suite rejected, as findings that halt the build."""
+    rows = outcome.quarantine_rows(table_name)
+    rows["action"] = anomalies.HALT
+    return rows[wh.FINDING_COLUMNS]
+
+
+def structural_result(
+    outcome: SuiteOutcome, rows_to_gx: int, check_name: str
+) -> dg.AssetCheckResult:
     metadata: dict = {
         "rows_checked": dg.MetadataValue.int(outcome.row_count),
         "rows_validated_by_gx": dg.MetadataValue.int(rows_to_gx),
@@ -188,13 +174,14 @@ def _result(outcome: SuiteOutcome, rows_to_gx: int, quarantined: int) -> dg.Asse
         "rules_failed": dg.MetadataValue.int(len(outcome.failures)),
     }
     if not outcome.passed:
-        failing = outcome.failing_rows()
-        metadata["failing_rows"] = dg.MetadataValue.md(failing.to_markdown(index=False))
+        metadata["failing_rows"] = dg.MetadataValue.md(
+            outcome.failing_rows().to_markdown(index=False)
+        )
         metadata["failed_rules"] = dg.MetadataValue.json(
             {f.rule: f.unexpected_count for f in outcome.failures}
         )
-        metadata["quarantined_rows"] = dg.MetadataValue.int(quarantined)
     return dg.AssetCheckResult(
+        check_name=check_name,
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity.ERROR,
         description=outcome.summary(),
@@ -202,46 +189,253 @@ def _result(outcome: SuiteOutcome, rows_to_gx: int, quarantined: int) -> dg.Asse
     )
 
 
-def run_gate(warehouse: WarehouseResource, table: str, check, run_id: str) -> dg.AssetCheckResult:
-    """Run ``check`` on ``raw.<table>``; quarantine what failed, or move the watermark."""
+MAX_LISTED_FINDINGS = 200
+"""Findings shown in a check's metadata table; ``raw.quarantine`` holds all of them."""
+
+
+def anomaly_result(
+    judgement: anomalies.Judgement, reconciled: wh.Reconciled, check_name: str, what: str
+) -> dg.AssetCheckResult:
+    """ERROR when systemic; WARN while rows of the table are quarantined; else passed
+    (warnings about real moves are listed either way)."""
+    findings = judgement.findings
+    quarantined = judgement.count(anomalies.QUARANTINE)
+    warned = judgement.count(anomalies.WARN)
+    if judgement.systemic:
+        description = f"systemic fault, build halted: {'; '.join(judgement.systemic[:5])}" + (
+            f" (+{len(judgement.systemic) - 5} more)" if len(judgement.systemic) > 5 else ""
+        )
+    else:
+        description = (
+            f"{quarantined:,} {what} quarantined (kept in raw, kept out of the marts), "
+            f"{warned:,} warnings; {reconciled.open_quarantined:,} quarantined in all "
+            "(query raw.quarantine)"
+        )
+    metadata: dict = {
+        "quarantined_in_scope": dg.MetadataValue.int(quarantined),
+        "warnings_in_scope": dg.MetadataValue.int(warned),
+        "quarantined_open": dg.MetadataValue.int(reconciled.open_quarantined),
+        "entries_opened": dg.MetadataValue.int(reconciled.opened),
+        "entries_resolved": dg.MetadataValue.int(reconciled.resolved),
+        "query": "SELECT * FROM raw.quarantine WHERE status = 'open' ORDER BY obs_date",
+    }
+    if len(findings):
+        listed = findings.sort_values(["action", "obs_date"]).head(MAX_LISTED_FINDINGS)
+        listed = listed.assign(obs_date=pd.to_datetime(listed["obs_date"]).dt.date)
+        metadata["findings"] = dg.MetadataValue.md(
+            listed[["key", "obs_date", "rule", "action", "value"]].to_markdown(index=False)
+        )
+        metadata["by_rule"] = dg.MetadataValue.json(
+            {
+                f"{action}: {rule}": int(n)
+                for (action, rule), n in findings.groupby(["action", "rule"]).size().items()
+            }
+        )
+    if judgement.systemic:
+        metadata["systemic"] = dg.MetadataValue.json(judgement.systemic)
+    return dg.AssetCheckResult(
+        check_name=check_name,
+        passed=not judgement.systemic and reconciled.open_quarantined == 0,
+        severity=(
+            dg.AssetCheckSeverity.ERROR if judgement.systemic else dg.AssetCheckSeverity.WARN
+        ),
+        description=description,
+        metadata=metadata,
+    )
+
+
+PRICES_KEY = dg.AssetKey(["raw", "prices"])
+RATES_KEY = dg.AssetKey(["raw", "rates"])
+UNIVERSE_KEY = dg.AssetKey(["raw", "universe"])
+
+
+@dg.multi_asset_check(
+    name="raw_prices_gates",
+    specs=[
+        dg.AssetCheckSpec(
+            "raw_prices_expectations",
+            asset=PRICES_KEY,
+            blocking=True,
+            description="Structural (GX suite raw_prices): close present and positive, "
+            "consistent OHLC, one row per ticker and day, NYSE sessions only. A failure "
+            "halts the build.",
+        ),
+        dg.AssetCheckSpec(
+            "raw_prices_anomalies",
+            asset=PRICES_KEY,
+            blocking=True,
+            additional_deps=[UNIVERSE_KEY],
+            description="Statistical: a large move (limit by asset kind and size) that "
+            "reverses next session, contradicts its split ratio or sits on the latest "
+            "session is quarantined; one that stands, a gap or a stale ticker is a warning. "
+            "Halts only when systemic. Findings in raw.quarantine.",
+        ),
+    ],
+    pool=WAREHOUSE_POOL,
+)
+def raw_prices_gates(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+    gates = GateSettings.from_env()
+    run_id = context.run.run_id
     with warehouse.connect() as con:
         wh.ensure_raw_schema(con)
-        outcome, rows_to_gx = check(con)
-        quarantined = 0
-        if outcome.passed:
-            wh.record_validated(con, table, outcome.row_count, run_id)
-        else:
-            detected_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            rows = outcome.quarantine_rows(f"raw.{table}")
-            quarantined = wh.quarantine(con, rows, run_id, detected_at)
-    return _result(outcome, rows_to_gx, quarantined)
+        scope = prices_scope(con)
+        lookback = scope[0] if scope else dt.date.min
+        outcome, rows_to_gx = check_prices(con)
+        judgement = judge_prices(con, gates)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        wh.reconcile_findings(
+            con,
+            "raw.prices",
+            structural_findings(outcome, "raw.prices"),
+            "q.action = 'halt' AND q.obs_date >= ?",
+            [lookback],
+            run_id,
+            now,
+        )
+        reconciled = wh.reconcile_findings(
+            con,
+            "raw.prices",
+            judgement.findings,
+            "q.action <> 'halt' AND (q.obs_date >= ? OR q.rule = ?)",
+            [lookback, anomalies.STALE],
+            run_id,
+            now,
+        )
+        if outcome.passed and not judgement.systemic:
+            wh.record_validated(con, "prices", outcome.row_count, run_id)
+    yield structural_result(outcome, rows_to_gx, "raw_prices_expectations")
+    yield anomaly_result(judgement, reconciled, "raw_prices_anomalies", "ticker-days")
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(["raw", "prices"]),
-    blocking=True,
+@dg.multi_asset_check(
+    name="raw_rates_gates",
+    specs=[
+        dg.AssetCheckSpec(
+            "raw_rates_expectations",
+            asset=RATES_KEY,
+            blocking=True,
+            description="Structural (GX suite raw_rates): FRED-style series ids, one row "
+            "per series and day. A failure halts the build.",
+        ),
+        dg.AssetCheckSpec(
+            "raw_rates_ranges",
+            asset=RATES_KEY,
+            blocking=True,
+            description="Each value within the range of its kind of series, from its units "
+            "(fred_series.yaml, rates/series.csv): a rate may be negative, an index level "
+            "may not. Values outside are quarantined; halts only when a series is "
+            "systematically out of range (wrong units).",
+        ),
+        dg.AssetCheckSpec(
+            "fed_inputs_present",
+            asset=RATES_KEY,
+            description="The series the Fed marts need over the priced history "
+            "(DFEDTARU/DFEDTARL, DFEDTAR before 2008-12-16, DFF, DGS2, DGS10): a WARN "
+            "names each mart that cannot be built and the series it needs.",
+        ),
+    ],
     pool=WAREHOUSE_POOL,
-    description="GX suite raw_prices: positive prices, consistent OHLC, one row per ticker "
-    "and day, NYSE sessions only, no gap over 5 sessions, daily moves within +/-50%, no "
-    "ticker left behind. Failing rows go to raw.quarantine.",
 )
-def raw_prices_expectations(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    return run_gate(warehouse, "prices", check_prices, context.run.run_id)
+def raw_rates_gates(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, source: SourceResource
+):
+    gates = GateSettings.from_env()
+    run_id = context.run.run_id
+    with warehouse.connect() as con:
+        wh.ensure_raw_schema(con)
+        outcome, rows_to_gx = check_rates(con)
+        judgement = anomalies.rate_findings(con, source_units(source), gates)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        wh.reconcile_findings(
+            con,
+            "raw.rates",
+            structural_findings(outcome, "raw.rates"),
+            "q.action = 'halt'",
+            [],
+            run_id,
+            now,
+        )
+        reconciled = wh.reconcile_findings(
+            con, "raw.rates", judgement.findings, "q.action <> 'halt'", [], run_id, now
+        )
+        missing = fed_inputs_missing(series_spans(con), price_span(con))
+    yield structural_result(outcome, rows_to_gx, "raw_rates_expectations")
+    yield anomaly_result(judgement, reconciled, "raw_rates_ranges", "values")
+    yield dg.AssetCheckResult(
+        check_name="fed_inputs_present",
+        passed=not missing,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            "every series the Fed marts read is present"
+            if not missing
+            else "Fed marts without their inputs: " + " | ".join(missing)
+        ),
+        metadata={"missing": dg.MetadataValue.json(missing)},
+    )
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(["raw", "rates"]),
-    blocking=True,
-    pool=WAREHOUSE_POOL,
-    description="GX suite raw_rates: FRED-style ids, rates within [-1, 25] percent, "
-    "one row per series and day. Failing rows go to raw.quarantine.",
-)
-def raw_rates_expectations(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-) -> dg.AssetCheckResult:
-    return run_gate(warehouse, "rates", check_rates, context.run.run_id)
+def source_units(source: SourceResource) -> dict[str, str]:
+    """Units the source states for its series (a files folder's rates/series.csv)."""
+    stated = getattr(source.get(), "series_units", None)
+    return stated() if stated else {}
 
 
-raw_quality_checks = [raw_prices_expectations, raw_rates_expectations]
+RANGE_START = dt.date(2008, 12, 16)
+"""FRED's target range series begin here; before it, the single target DFEDTAR."""
+
+FED_MARTS = "fomc_decisions, fed_policy_daily (target, regime), rate_cut_event_study/summary"
+
+
+def fed_inputs_missing(
+    spans: dict[str, tuple[dt.date, dt.date]], prices: tuple[dt.date, dt.date] | None
+) -> list[str]:
+    """What the Fed marts cannot show over the priced history, naming the series needed.
+
+    Why: without the target series, ``fomc_decisions`` is empty and the regime says
+    "hold" however far DFF falls; a user of the files source must hear which file to add,
+    not find empty marts.
+    """
+    if prices is None:
+        return []
+    first, last = prices
+    missing = []
+
+    def covers(series: str, start: dt.date, end: dt.date) -> bool:
+        span = spans.get(series)
+        return span is not None and span[0] <= start and span[1] >= min(end, span[1])
+
+    if last >= RANGE_START:
+        start = max(first, RANGE_START)
+        lacking = [s for s in ("DFEDTARU", "DFEDTARL") if not covers(s, start, last)]
+        if lacking:
+            missing.append(
+                f"{FED_MARTS} from {start}: need {' and '.join(lacking)} "
+                f"(FRED target range) from {start}"
+            )
+    if first < RANGE_START and not covers("DFEDTAR", first, RANGE_START):
+        missing.append(
+            f"{FED_MARTS} before {RANGE_START}: need DFEDTAR (FRED single target) from {first}"
+        )
+    if "DFF" not in spans:
+        missing.append("fed_policy_daily effective rate: need DFF")
+    lacking = [s for s in ("DGS2", "DGS10") if s not in spans]
+    if lacking:
+        missing.append(f"fed_policy_daily 2s10s slope: need {' and '.join(lacking)}")
+    return missing
+
+
+def series_spans(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[dt.date, dt.date]]:
+    rows = con.execute(
+        "SELECT series_id, min(obs_date), max(obs_date) FROM raw.rates "
+        "WHERE value IS NOT NULL GROUP BY 1"
+    ).fetchall()
+    return {series: (first, last) for series, first, last in rows}
+
+
+def price_span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
+    sql = "SELECT min(trade_date), max(trade_date) FROM raw.prices"
+    first, last = con.execute(sql).fetchall()[0]
+    return None if first is None else (first, last)
+
+
+raw_quality_checks = [raw_prices_gates, raw_rates_gates]

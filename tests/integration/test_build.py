@@ -88,26 +88,49 @@ class CorruptedSource:
 
 
 class BadFeed(CorruptedSource):
-    """Every kind of bad data issue 6 lists, each on its own ticker and day."""
-
-    SPLIT_DAY = 60
+    """Every structural fault, each on its own ticker and day: the build must halt."""
 
     def prices(self, window):
         frame = as_frame(self.inner.prices(window)).reset_index(drop=True)
-        rows = {t: frame.index[frame["ticker"] == t] for t in ("SPY", "IWB", "IWD", "IWF", "IWN")}
+        rows = {t: frame.index[frame["ticker"] == t] for t in ("SPY", "IWB", "IWD")}
         ohlc = ["open", "high", "low", "close"]
         frame.loc[rows["SPY"][10], ohlc] = -5.0  # negative price
         frame.loc[rows["IWD"][30], ohlc] = 0.0  # zero price
         frame.loc[rows["IWB"][40], "close"] = float("nan")  # NaN close
-        jump = rows["IWF"][self.SPLIT_DAY :]
-        frame.loc[jump, ohlc] = frame.loc[jump, ohlc] * 10  # a 10x jump: a missing split
-        gone = rows["IWN"][-20:]  # a ticker that stops being reported
         duplicate = frame.loc[frame.index[frame["ticker"] == "IWM"][20:21]]
-        return pd.concat([frame.drop(index=gone), duplicate], ignore_index=True)
+        return pd.concat([frame, duplicate], ignore_index=True)
+
+
+class OddFeed(CorruptedSource):
+    """Statistical anomalies a real feed has: none may halt the build."""
+
+    TICK_DAY = 100
+    JUMP_DAY = 200
+
+    def prices(self, window):
+        frame = as_frame(self.inner.prices(window)).reset_index(drop=True)
+        rows = {t: frame.index[frame["ticker"] == t] for t in ("IWF", "IWN", "XLE")}
+        ohlc = ["open", "high", "low", "close"]
+        frame.loc[rows["IWF"][self.TICK_DAY], ohlc] *= 10  # a one-session x10 print
+        jump = rows["XLE"][self.JUMP_DAY :]
+        frame.loc[jump, ohlc] *= 0.4  # -60% that stands (a missing split, or a real crash)
+        return frame.drop(index=rows["IWN"][-20:])  # a ticker that stops being reported
 
     def rates(self, window):
         frame = self.inner.rates(window).reset_index(drop=True)
         frame.loc[frame.index[frame["series_id"] == "DGS2"][5], "value"] = 420.0  # 4.2 x 100
+        return frame
+
+
+class BrokenFeed(CorruptedSource):
+    """A feed that prints x10 for a quarter of the tickers on one day: systemic."""
+
+    def prices(self, window):
+        frame = as_frame(self.inner.prices(window)).reset_index(drop=True)
+        day = sorted(frame["trade_date"].unique())[150]
+        tickers = sorted(frame["ticker"].unique())[::4]
+        hit = (frame["trade_date"] == day) & frame["ticker"].isin(tickers)
+        frame.loc[hit, ["open", "high", "low", "close"]] *= 10
         return frame
 
 
@@ -119,9 +142,12 @@ def reported(report: str, rule: str) -> str:
     return found[0]
 
 
-def test_every_kind_of_bad_data_is_reported_quarantined_and_kept_from_the_marts(
-    build, warehouse_path, monkeypatch
-):
+def use_feed(monkeypatch, feed) -> None:
+    real = resources.build_source
+    monkeypatch.setattr(resources, "build_source", lambda s: feed(real(s)))
+
+
+def test_structural_faults_halt_the_build_and_are_listed(build, warehouse_path, monkeypatch):
     assert build().ok
     fingerprint = (
         "SELECT count(*), sum(total_return_index), max(trade_date) FROM marts.fct_daily_prices"
@@ -131,8 +157,7 @@ def test_every_kind_of_bad_data_is_reported_quarantined_and_kept_from_the_marts(
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         marts_before = con.execute(fingerprint).fetchall()
 
-    real = resources.build_source
-    monkeypatch.setattr(resources, "build_source", lambda s: BadFeed(real(s)))
+    use_feed(monkeypatch, BadFeed)
     outcome = build()
 
     assert not outcome.ok
@@ -169,46 +194,87 @@ def test_every_kind_of_bad_data_is_reported_quarantined_and_kept_from_the_marts(
                 ),
                 "one row per ticker and day",
             ),
-            (
-                "IWF",
-                day(
-                    f"SELECT trade_date FROM raw.prices WHERE ticker = 'IWF' ORDER BY "
-                    f"trade_date LIMIT 1 OFFSET {BadFeed.SPLIT_DAY}"
-                ),
-                "daily move within",
-            ),
-            (
-                "IWN",
-                day("SELECT max(trade_date) FROM raw.prices WHERE ticker = 'IWN'"),
-                "ticker still reported",
-            ),
-            (
-                "DGS2",
-                day("SELECT obs_date FROM raw.rates WHERE value > 25"),
-                "rate within [-1, 25] percent",
-            ),
         }
-        quarantined = {
+        halted = {
             (key, obs_date.isoformat(), rule)
             for key, obs_date, rule in con.execute(
-                "SELECT key, obs_date, rule FROM raw.quarantine WHERE run_id = ?",
+                "SELECT key, obs_date, rule FROM raw.quarantine "
+                "WHERE run_id = ? AND action = 'halt' AND status = 'open'",
                 [outcome.run_id],
             ).fetchall()
         }
         marts_after = con.execute(fingerprint).fetchall()
     for key, obs_date, rule in expected:
         assert f"{key} {obs_date}" in reported(report, rule), (key, rule, report)
-        assert any(q[:2] == (key, obs_date) and q[2].startswith(rule) for q in quarantined), (
-            key,
-            obs_date,
-            rule,
-            quarantined,
-        )
+        assert (key, obs_date, rule) in halted, (key, obs_date, rule, halted)
     assert any("rotation_dbt_models" in step for step in outcome.skipped_steps)
     assert not any(key.startswith("marts/") for key in outcome.materialized)
     assert marts_after == marts_before
     with duckdb.connect(str(published_path(warehouse_path)), read_only=True) as con:
         assert con.execute(fingerprint).fetchall() == published_before
+
+
+def test_statistical_anomalies_are_quarantined_or_warned_and_the_build_goes_on(
+    build, warehouse_path, monkeypatch
+):
+    use_feed(monkeypatch, OddFeed)
+    outcome = build()
+    assert outcome.ok, outcome.failure_report()
+    assert any("raw_prices_anomalies" in w and "quarantined" in w for w in outcome.warnings)
+    with duckdb.connect(str(published_path(warehouse_path)), read_only=True) as con:
+
+        def nth_day(ticker: str, n: int):
+            return con.execute(
+                "SELECT trade_date FROM raw.prices WHERE ticker = ? ORDER BY trade_date "
+                f"LIMIT 1 OFFSET {n}",
+                [ticker],
+            ).fetchall()[0][0]
+
+        tick, jump = nth_day("IWF", OddFeed.TICK_DAY), nth_day("XLE", OddFeed.JUMP_DAY)
+        gone = con.execute("SELECT max(trade_date) FROM raw.prices WHERE ticker = 'IWN'")
+        gone = gone.fetchall()[0][0]
+        bad_rate = con.execute("SELECT obs_date FROM raw.rates WHERE value > 100").fetchall()
+        found = {
+            (key, obs_date, action)
+            for key, obs_date, action in con.execute(
+                "SELECT key, obs_date, action FROM raw.quarantine WHERE status = 'open'"
+            ).fetchall()
+        }
+        assert ("IWF", tick, "quarantine") in found
+        assert ("XLE", jump, "warn") in found
+        assert ("IWN", gone, "warn") in found
+        assert ("DGS2", bad_rate[0][0], "quarantine") in found
+        # the bad tick stays in raw, is kept out of the marts, and the next day's return
+        # runs from the day before it
+        in_marts = con.execute(
+            "SELECT count(*) FROM marts.fct_daily_prices WHERE ticker = 'IWF' AND trade_date = ?",
+            [tick],
+        ).fetchall()
+        assert in_marts == [(0,)]
+        worst = con.execute(
+            "SELECT max(abs(daily_return)) FROM marts.fct_daily_prices WHERE ticker = 'IWF'"
+        ).fetchall()[0][0]
+        assert worst < 0.2
+        # the move that stands is in the marts, as it happened
+        xle = con.execute(
+            "SELECT daily_return FROM marts.fct_daily_prices WHERE ticker = 'XLE' "
+            "AND trade_date = ?",
+            [jump],
+        ).fetchall()[0][0]
+        assert xle < -0.55
+        kept_out = con.execute(
+            "SELECT count(*) FROM staging.stg_raw__rates WHERE series_id = 'DGS2' AND obs_date = ?",
+            [bad_rate[0][0]],
+        ).fetchall()
+        assert kept_out == [(0,)]
+
+
+def test_a_systemic_fault_halts_the_build(build, monkeypatch):
+    use_feed(monkeypatch, BrokenFeed)
+    outcome = build()
+    assert not outcome.ok
+    assert "systemic fault" in reported(outcome.failure_report(), "raw_prices_anomalies")
+    assert not any(key.startswith("marts/") for key in outcome.materialized)
 
 
 def test_bad_prices_fail_the_blocking_check_and_leave_marts_alone(

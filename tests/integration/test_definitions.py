@@ -19,7 +19,13 @@ def test_all_definitions_load(dbt_manifest):
     } <= keys
     assert "published/warehouse" in keys
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
-    assert {"raw_prices_expectations", "raw_rates_expectations"} <= checks
+    assert {
+        "raw_prices_expectations",
+        "raw_prices_anomalies",
+        "raw_rates_expectations",
+        "raw_rates_ranges",
+        "fed_inputs_present",
+    } <= checks
 
 
 def test_dagster_cli_validates_the_workspace(dbt_manifest):

@@ -45,6 +45,28 @@ def read_rates(path: Path, series_id: str) -> pd.DataFrame:
     return fred_rows(tabular.read_table_file(path, str(path)), series_id)
 
 
+SERIES_FILE = "series.csv"
+"""``rates/series.csv``: what each series is (``series_id, units[, title]``), not a series."""
+
+
+def read_series_units(path: Path) -> dict[str, str]:
+    """``rates/series.csv``: FRED's units text per series id (``Percent``, ``Index``)."""
+    table = tabular.read_table_file(path, str(path))
+    tabular.pick_column(table, ("series_id",), "series_id")
+    tabular.pick_column(table, ("units",), "units")
+    units: dict[str, str] = {}
+    for position, (series_id, text) in enumerate(
+        zip(table.cells["series_id"], table.cells["units"], strict=True)
+    ):
+        series = series_id.strip().upper()
+        if not series:
+            raise table.fail(position, "series_id is empty")
+        if series in units:
+            raise table.fail(position, f"{series} is listed twice")
+        units[series] = text
+    return units
+
+
 def read_fundamentals(path: Path, ticker: str) -> pd.DataFrame:
     """``fundamentals/<TICKER>.csv``: quarterly ``period_end, eps``; optionally
     ``shares_outstanding, eps_estimate, report_date``."""

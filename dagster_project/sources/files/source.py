@@ -4,6 +4,8 @@ Layout (documented in the README):
 
     DIR/prices/<TICKER>.csv|.parquet  Yahoo export layout (Date, Close required)
     DIR/rates/<SERIES_ID>.csv         FRED graph CSV (observation_date, <SERIES_ID>)
+    DIR/rates/series.csv              optional: series_id, units[, title] (FRED's units
+                                      text: Percent, Index...; the gates' ranges)
     DIR/fundamentals/<TICKER>.csv     period_end, eps [, shares_outstanding, eps_estimate,
                                       report_date]
     DIR/universe.csv                  optional: ticker, name, kind, size, style, sector,
@@ -26,7 +28,13 @@ import pandas as pd
 
 from dagster_project.schemas import FUNDAMENTALS, PRICES, RATES, VALUATION_SNAPSHOTS
 from dagster_project.sources.base import SourceError, Window, empty_frame
-from dagster_project.sources.files.readers import read_fundamentals, read_prices, read_rates
+from dagster_project.sources.files.readers import (
+    SERIES_FILE,
+    read_fundamentals,
+    read_prices,
+    read_rates,
+    read_series_units,
+)
 from dagster_project.sources.files.universe import derive_universe, read_universe_csv
 from dagster_project.sources.symbols import checked_series, checked_ticker
 
@@ -71,6 +79,11 @@ class FilesSource:
         """Always empty: files describe history, not today's quoted valuations."""
         return empty_frame(VALUATION_SNAPSHOTS)
 
+    def series_units(self) -> dict[str, str]:
+        """Units per series from ``rates/series.csv``; empty without that file."""
+        path = self.folder / "rates" / SERIES_FILE
+        return read_series_units(path) if path.is_file() else {}
+
     def span(self) -> Window:
         """First to last date found in any file: the default window of a files build."""
         days = pd.concat(
@@ -114,7 +127,11 @@ def _files(folder: Path, suffixes: tuple[str, ...], check) -> dict[str, Path]:
         return {}
     found: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in suffixes or path.name.startswith("."):
+        if (
+            path.suffix.lower() not in suffixes
+            or path.name.startswith(".")
+            or path.name.lower() == SERIES_FILE
+        ):
             continue
         symbol = check(path.stem.upper(), str(path))
         if symbol in found:

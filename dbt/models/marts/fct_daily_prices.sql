@@ -99,6 +99,17 @@ rebuilt as (
             )
         )
 
+    union
+
+    -- tickers with a day a quality gate newly held out since the last build (a day
+    -- released from quarantine arrives with the release's loaded_at instead)
+    select key as ticker
+    from {{ source('raw', 'quarantine') }}
+    where table_name = 'raw.prices'
+        and action = 'quarantine'
+        and status = 'open'
+        and as_of_load > (select max(loaded_at) from held)
+
 ),
 
 rebuilt_prices as (

@@ -21,6 +21,16 @@ renamed as (
         cast(loaded_at as timestamp) as loaded_at
 
     from source
+    -- values a quality gate quarantined (out of their series' range) stay in raw only
+    where not exists (
+        select 1
+        from {{ source('raw', 'quarantine') }} as quarantine
+        where quarantine.table_name = 'raw.rates'
+            and quarantine.action = 'quarantine'
+            and quarantine.status = 'open'
+            and quarantine.key = source.series_id
+            and quarantine.obs_date = source.obs_date
+    )
 
 )
 
