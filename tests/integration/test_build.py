@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pandas as pd
 import pytest
 
 from dagster_project import resources
+from dagster_project.quality import anomalies
 from dagster_project.sources.base import as_frame
 from dagster_project.warehouse import published_path
 
@@ -306,3 +309,78 @@ def test_bad_prices_fail_the_blocking_check_and_leave_marts_alone(
         assert con.execute("SELECT count(*) FROM marts.fct_daily_prices").fetchone() == (
             published_before
         )
+
+
+def test_the_sample_markets_extremes_meet_the_gates(build, warehouse_path):
+    """The sample's scripted extremes (sources/sample/extremes.py) through the real build:
+    the crash and spike stand, the bad tick is quarantined, the reverse split is no move,
+    the delisting is a warning, negative real yields and VIX levels pass their ranges
+    (^RUT's early end, at the sample's end: ``test_an_index_that_ends_early_is_a_warning``)."""
+    from dagster_project.sources.sample import extremes
+
+    outcome = build(
+        sample_tickers=45, sample_years=None, start=dt.date(2008, 9, 2), end=dt.date(2016, 6, 30)
+    )
+    assert outcome.ok, outcome.failure_report()
+    with duckdb.connect(str(published_path(warehouse_path)), read_only=True) as con:
+        findings = {
+            (key, obs_date, action)
+            for key, obs_date, action in con.execute(
+                "SELECT key, obs_date, action FROM raw.quarantine WHERE status = 'open'"
+            ).fetchall()
+        }
+
+        def marts_return(event) -> float | None:
+            rows = con.execute(
+                "SELECT daily_return FROM marts.fct_daily_prices WHERE ticker = ? "
+                "AND trade_date = ?",
+                [event.ticker, event.date],
+            ).fetchall()
+            return rows[0][0] if rows else None
+
+        crash, spike = extremes.STANDING_CRASH, extremes.STANDING_SPIKE
+        assert (crash.ticker, crash.date, "warn") in findings
+        assert (spike.ticker, spike.date, "warn") in findings
+        assert marts_return(crash) == pytest.approx(-0.70, abs=0.02)
+        assert marts_return(spike) == pytest.approx(1.50, abs=0.05)
+
+        tick = extremes.BAD_TICK
+        assert (tick.ticker, tick.date, "quarantine") in findings
+        assert marts_return(tick) is None
+        in_raw = con.execute(
+            "SELECT count(*) FROM raw.prices WHERE ticker = ? AND trade_date = ?",
+            [tick.ticker, tick.date],
+        ).fetchall()
+        assert in_raw == [(1,)]
+
+        split = extremes.REVERSE_SPLIT
+        assert not any(key == split.ticker and day == split.date for key, day, _ in findings)
+        assert abs(marts_return(split)) < 0.2
+
+        delisted = extremes.DELISTED
+        assert (delisted.ticker, delisted.date, "warn") in findings
+
+        quarantined_rates = [f for f in findings if f[0] in ("DFII10", "VIXCLS")]
+        assert quarantined_rates == []
+        lowest_real_yield, highest_vix = con.execute(
+            "SELECT min(value) FILTER (WHERE series_id = 'DFII10'), "
+            "max(value) FILTER (WHERE series_id = 'VIXCLS') FROM raw.rates"
+        ).fetchall()[0]
+        assert lowest_real_yield < -0.5
+        assert highest_vix > 25
+
+
+def test_an_index_that_ends_early_is_a_warning(built_sample):
+    """The sample's ^RUT ends 8 sessions before the others (sources/sample/extremes.py):
+    the build goes on, and the ticker is listed as no longer reported."""
+    assert built_sample.outcome.ok
+    with duckdb.connect(str(built_sample.warehouse), read_only=True) as con:
+        last_rut, last_day = con.execute(
+            "SELECT max(trade_date) FILTER (WHERE ticker = '^RUT'), max(trade_date) FROM raw.prices"
+        ).fetchall()[0]
+        stale = con.execute(
+            "SELECT key, obs_date, action FROM raw.quarantine WHERE rule = ? AND status = 'open'",
+            [anomalies.STALE],
+        ).fetchall()
+    assert last_rut < last_day
+    assert ("^RUT", last_rut, "warn") in stale

@@ -9,6 +9,7 @@ from pandas.testing import assert_frame_equal
 
 from dagster_project.sources.base import FrameChunks, Window, as_frame, frame_chunks
 from dagster_project.sources.sample import SampleSource
+from dagster_project.sources.sample.extremes import DELISTED, EARLY_INDEX_END
 from dagster_project.sources.sample.generator import date_major
 from dagster_project.sources.sample.prices import price_frame, simulate_prices
 from dagster_project.sources.sample.randomness import (
@@ -77,8 +78,15 @@ def test_each_chunk_holds_whole_tickers_and_no_ticker_twice(source):
         assert not tickers & seen
         seen |= tickers
         sessions = chunk.groupby("ticker")["trade_date"].nunique()
-        assert sessions.nunique() == 1  # every ticker of the chunk has its whole window
-    assert seen == {i.ticker for i in source.instruments}
+        # every ticker of the chunk has its whole window, but ^RUT, whose series ends
+        # early (``extremes.EARLY_INDEX_END``)
+        whole = sessions.drop(EARLY_INDEX_END.ticker, errors="ignore")
+        assert whole.nunique() == 1
+        if EARLY_INDEX_END.ticker in sessions:
+            assert sessions[EARLY_INDEX_END.ticker] == whole.iloc[0] - EARLY_INDEX_END.sessions
+    # ... and every ticker is in one, but a stock delisted before the window
+    assert DELISTED.date < source.start
+    assert seen == {i.ticker for i in source.instruments} - {DELISTED.ticker}
 
 
 def test_the_chunks_are_no_frame_until_asked_for_one(source):
@@ -137,4 +145,6 @@ def test_a_one_day_window_has_the_whole_historys_numbers_for_that_day(source):
     assert_frame_equal(
         one_day, whole[whole["trade_date"] == last_day].reset_index(drop=True), check_like=False
     )
-    assert len(one_day) == len(source.instruments)
+    # every instrument, but ^RUT (its series ends early) and a stock delisted in 2016
+    unpriced = {EARLY_INDEX_END.ticker, DELISTED.ticker}
+    assert set(one_day["ticker"]) == {i.ticker for i in source.instruments} - unpriced

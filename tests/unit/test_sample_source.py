@@ -13,6 +13,7 @@ from pandas.testing import assert_frame_equal
 from dagster_project.schemas import FUNDAMENTALS, PRICES, RATES, UNIVERSE, RawTable
 from dagster_project.sources.base import Window, as_frame
 from dagster_project.sources.sample import SampleSource
+from dagster_project.sources.sample.extremes import DELISTED, EARLY_INDEX_END
 from dagster_project.sources.sample.universe import (
     LARGE_CAP,
     SECTORS,
@@ -81,10 +82,16 @@ def test_extending_end_leaves_earlier_rows_unchanged():
     short = SampleSource(tickers=35, start=start, end=short_end)
     longer = SampleSource(tickers=35, start=start, end=dt.date(2023, 3, 15))
     window = Window(start, short_end)
-    for method in ("prices", "rates"):
-        assert_frame_equal(
-            as_frame(getattr(short, method)(window)), as_frame(getattr(longer, method)(window))
-        )
+    assert_frame_equal(short.rates(window), longer.rates(window))
+    # The one exception (``extremes.EARLY_INDEX_END``): ^RUT's series ends 8 sessions
+    # before ``end``, so the longer history has ^RUT on the short one's last 8 sessions.
+    short_prices, longer_prices = as_frame(short.prices(window)), as_frame(longer.prices(window))
+    last_sessions = np.sort(short_prices["trade_date"].unique())[-EARLY_INDEX_END.sessions :]
+    revealed = (longer_prices["ticker"] == EARLY_INDEX_END.ticker) & longer_prices[
+        "trade_date"
+    ].isin(last_sessions)
+    assert revealed.sum() == EARLY_INDEX_END.sessions
+    assert_frame_equal(short_prices, longer_prices[~revealed].reset_index(drop=True))
     known = longer.fundamentals(window)
     known = known[known["report_date"] <= pd.Timestamp(short_end)].reset_index(drop=True)
     assert_frame_equal(short.fundamentals(window), known)
@@ -155,7 +162,10 @@ def test_trade_dates_are_exactly_the_nyse_sessions(small, small_prices):
     assert days.equals(pd.DatetimeIndex(calendar.sessions))
     assert pd.Timestamp("2024-07-04") not in days
     assert pd.Timestamp("2024-07-06") not in days  # a Saturday
-    assert (small_prices.groupby("trade_date")["ticker"].count() == 40).all()
+    # every ticker on every session, but ^RUT, whose series ends 8 sessions early
+    priced = small_prices.groupby("trade_date")["ticker"].count()
+    assert (priced.iloc[: -EARLY_INDEX_END.sessions] == 40).all()
+    assert (priced.iloc[-EARLY_INDEX_END.sessions :] == 39).all()
 
 
 def test_a_window_returns_only_its_sessions(small):
@@ -233,7 +243,8 @@ def test_large_n_adds_synthetic_stocks():
     assert synthetic["ticker"].iloc[0] == "SYN00001"
     assert set(synthetic["size"]) == {"small", "large"}
     assert synthetic["sector"].nunique() == len(SECTORS)
-    assert as_frame(source.prices(everything(source)))["ticker"].nunique() == 150
+    priced = set(as_frame(source.prices(everything(source)))["ticker"])
+    assert priced == set(universe["ticker"]) - {DELISTED.ticker}  # delisted in 2016
 
 
 def test_fixed_tickers_alone_are_allowed_and_fewer_are_not():

@@ -7,6 +7,7 @@ from dagster_project.cli import format_frame, main
 from dagster_project.settings import DuckDBSettings, Settings, SettingsError
 from dagster_project.sources import Window, build_source, default_window, sample_span
 from dagster_project.sources.base import as_frame
+from dagster_project.sources.sample import extremes
 
 
 def test_settings_default_to_the_sample_and_the_project_warehouse():
@@ -49,9 +50,16 @@ def test_a_nightly_past_the_default_end_continues_the_sample_history():
     held = build_source(Settings(sample_years=2, sample_tickers=30))
     nightly = build_source(Settings(sample_years=2, sample_tickers=30, end=dt.date(2026, 1, 5)))
     december = Window(dt.date(2025, 12, 1), dt.date(2025, 12, 31))
+
+    def without_lagging_index(frame):
+        # ^RUT's series ends 8 sessions before the sample's end (sample/extremes.py): its
+        # late sessions arrive once the end moves on, as a lagging index file's would
+        lagging = extremes.EARLY_INDEX_END.ticker
+        return frame[frame["ticker"] != lagging].reset_index(drop=True)
+
     pd.testing.assert_frame_equal(
-        as_frame(held.prices(december)).reset_index(drop=True),
-        as_frame(nightly.prices(december)).reset_index(drop=True),
+        without_lagging_index(as_frame(held.prices(december))),
+        without_lagging_index(as_frame(nightly.prices(december))),
     )
 
 

@@ -35,11 +35,14 @@ class FactorPaths:
 
     ``vol_state`` is the market's conditional volatility relative to its long-run level;
     stocks scale their own noise by it, because volatility clusters across the market.
+    ``vol_outlook`` is the same for the next session, as known at this session's close
+    (what an implied volatility such as the VIX prices).
     """
 
     sessions: pd.DatetimeIndex
     returns: np.ndarray
     vol_state: np.ndarray
+    vol_outlook: np.ndarray
 
     def rows(self, sessions: pd.DatetimeIndex) -> np.ndarray:
         """Row positions of ``sessions`` (which must be a run of these sessions)."""
@@ -58,7 +61,7 @@ def simulate_factors(
         np.arange(len(FACTOR_NAMES)),
         student_t(calibration.tail_df),
     ).astype(np.float64)
-    market, vol_state = market_returns(shocks[:, MARKET_COLUMN], calibration)
+    market, vol_state, vol_outlook = market_returns(shocks[:, MARKET_COLUMN], calibration)
     returns = np.empty_like(shocks)
     returns[:, MARKET_COLUMN] = market
     returns[:, SIZE_COLUMN] = size_returns(sessions, shocks[:, SIZE_COLUMN], vol_state, calibration)
@@ -72,13 +75,16 @@ def simulate_factors(
     returns[:, FIRST_SECTOR_COLUMN:] = (
         sector_drift + sector_vol * vol_state[:, None] * shocks[:, FIRST_SECTOR_COLUMN:]
     )
-    return FactorPaths(sessions=sessions, returns=returns, vol_state=vol_state)
+    return FactorPaths(
+        sessions=sessions, returns=returns, vol_state=vol_state, vol_outlook=vol_outlook
+    )
 
 
 def market_returns(
     shocks: np.ndarray, calibration: MarketCalibration = MARKET
-) -> tuple[np.ndarray, np.ndarray]:
-    """Large-cap index log returns and volatility state: GJR-GARCH, fat tails, a trend.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Large-cap index log returns, volatility state and the next session's volatility
+    state as forecast at the close: GJR-GARCH, fat tails, a trend.
 
     Why each piece: GARCH gives the calm and stormy stretches real markets have, the
     leverage term makes storms start with sell-offs, and a weak pull toward an 8%-a-year
@@ -90,20 +96,21 @@ def market_returns(
     omega = long_run_var * (1.0 - c.garch_alpha - c.garch_leverage / 2 - c.garch_beta)
     moves = np.empty_like(shocks)
     sigmas = np.empty_like(shocks)
-    variance, last_move = long_run_var, 0.0
+    outlook = np.empty_like(shocks)
+    variance = long_run_var
     for t, z in enumerate(shocks.tolist()):
-        if t:
-            reaction = c.garch_alpha + (c.garch_leverage if last_move < 0 else 0.0)
-            variance = min(
-                omega + reaction * last_move**2 + c.garch_beta * variance,
-                MAX_VARIANCE_MULTIPLE * long_run_var,
-            )
         sigmas[t] = variance**0.5
         last_move = sigmas[t] * z
         moves[t] = last_move
+        reaction = c.garch_alpha + (c.garch_leverage if last_move < 0 else 0.0)
+        variance = min(
+            omega + reaction * last_move**2 + c.garch_beta * variance,
+            MAX_VARIANCE_MULTIPLE * long_run_var,
+        )
+        outlook[t] = variance**0.5
     drift = np.log1p(c.market_growth) / SESSIONS_PER_YEAR
     returns = drift + ar1_increments(moves, 1.0 - c.market_reversion / SESSIONS_PER_YEAR)
-    return returns, sigmas / c.market_vol
+    return returns, sigmas / c.market_vol, outlook / c.market_vol
 
 
 def size_returns(

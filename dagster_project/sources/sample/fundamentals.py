@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.schemas import FUNDAMENTALS
+from dagster_project.sources.sample import extremes
 from dagster_project.sources.sample.calibration import STOCKS
 from dagster_project.sources.sample.prices import QuarterMarks
 from dagster_project.sources.sample.randomness import Stream, draws_by_day
@@ -90,7 +91,8 @@ def fundamentals_frame(
     known_by: dt.date,
     seed: int,
 ) -> pd.DataFrame:
-    """Payload rows of ``raw.fundamentals``: every quarter reported by ``known_by``."""
+    """Payload rows of ``raw.fundamentals``: every quarter reported by ``known_by``, but
+    none ending after a delisted stock's last session."""
     eps = earnings_per_share(marks, traits, seed)
     reported = report_dates(marks.period_ends, traits, seed)
     columns = {
@@ -101,6 +103,8 @@ def fundamentals_frame(
         "eps_estimate": consensus_estimates(eps, marks.period_ends, traits, seed),
         "shares_outstanding": shares_outstanding(marks, traits, start, seed),
     }
-    keep = (reported <= np.datetime64(known_by, "D")).ravel()
+    period_end = marks.period_ends.to_numpy().astype("datetime64[D]")[:, None]
+    listed = period_end <= extremes.last_listed_days(traits.tickers)[None, :]
+    keep = ((reported <= np.datetime64(known_by, "D")) & listed).ravel()
     frame = pd.DataFrame({name: np.ravel(values)[keep] for name, values in columns.items()})
     return frame[list(FUNDAMENTALS.payload)]

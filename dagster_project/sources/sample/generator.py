@@ -16,7 +16,10 @@ What drives it, module by module:
 * ``traits``: each ticker's exposures, volatility, dividends, split habit and size;
 * ``prices``: as-traded OHLCV with dividends and splits;
 * ``fundamentals``: quarterly EPS, estimates and shares consistent with prices;
-* ``rates``: FRED-style target, effective rate, 2y and 10y yields.
+* ``rates``: FRED-style target, effective rate, 2y and 10y yields, the 10y real yield
+  and the VIX;
+* ``extremes``: scripted events on fixed tickers and days (a crash, a spike, a bad print,
+  a reverse split, a delisting, an index series that ends early).
 """
 
 from __future__ import annotations
@@ -79,7 +82,10 @@ class SampleSource:
 
     ``tickers=N`` scales the universe to N tickers (see ``universe.scale_universe``);
     ``years=Y`` starts the history Y years before ``end``. The same arguments always give
-    the same frames, and extending ``end`` leaves every earlier row unchanged.
+    the same frames, and extending ``end`` leaves every earlier row unchanged, but for
+    one scripted exception: ^RUT's series ends 8 sessions before ``end``
+    (``extremes.EARLY_INDEX_END``), so those sessions gain their ^RUT rows once ``end``
+    moves past them.
     """
 
     label = "sample"
@@ -188,8 +194,10 @@ class SampleSource:
 
     @functools.cached_property
     def _rates(self) -> pd.DataFrame:
-        sessions = self._paths.factors.sessions
-        rates = rates_frame(pd.date_range(EPOCH, self.end), sessions, self.seed)
+        factors = self._paths.factors
+        rates = rates_frame(
+            pd.date_range(EPOCH, self.end), factors.sessions, self.seed, factors.vol_outlook
+        )
         return rows_between(rates, "obs_date", pd.Timestamp(self.start), pd.Timestamp(self.end))
 
 

@@ -13,6 +13,9 @@ How the as-traded close is built, in log space:
    again each time U climbs by another ratio): close = U / cumulative split factor.
 
 So undoing splits and dividends (what dbt does) gives back the total return exactly.
+Small caps' own moves include jumps (``calibration.JUMPS``); the scripted extremes
+(``extremes``: a crash, a spike, a reverse split, a bad print, a delisting, an index
+series that ends early) are applied along the way, by ticker and session.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import pandas as pd
 import pyarrow as pa
 
 from dagster_project.schemas import PRICES
-from dagster_project.sources.sample.calibration import SESSIONS_PER_YEAR
+from dagster_project.sources.sample import extremes
+from dagster_project.sources.sample.calibration import JUMPS, SESSIONS_PER_YEAR
 from dagster_project.sources.sample.factors import FactorPaths
 from dagster_project.sources.sample.processes import ar1_increments, persistence
 from dagster_project.sources.sample.randomness import (
@@ -33,6 +37,7 @@ from dagster_project.sources.sample.randomness import (
     YearStreams,
     draws_by_day,
     student_t,
+    uniform,
 )
 from dagster_project.sources.sample.traits import Traits
 
@@ -52,7 +57,8 @@ OHLCV_COLUMNS = ("open", "high", "low", "close", "volume", "dividends", "splits"
 
 @dataclass(frozen=True)
 class Events:
-    """Sparse corporate actions: (row, column, value) triples, sorted by row."""
+    """Sparse corporate actions: (row, column, value) triples, sorted by row, at most one
+    per row and column."""
 
     rows: np.ndarray
     cols: np.ndarray
@@ -69,6 +75,21 @@ class Events:
         """The events in ``rows`` (a slice without step), rows counted from its start."""
         keep = (self.rows >= rows.start) & (self.rows < rows.stop)
         return Events(self.rows[keep] - rows.start, self.cols[keep], self.values[keep])
+
+    def merged(self, other: Events) -> Events:
+        """Both sets of events; two on the same row and column become one, their product
+        (splits on the same session multiply)."""
+        if not len(other.rows):
+            return self
+        rows = np.concatenate([self.rows, other.rows])
+        cols = np.concatenate([self.cols, other.cols])
+        values = np.concatenate([self.values, other.values])
+        order = np.lexsort((cols, rows))
+        rows, cols, values = rows[order], cols[order], values[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        starts = np.flatnonzero(first)
+        return Events(rows[starts], cols[starts], np.multiply.reduceat(values, starts))
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,9 @@ class PriceBlock:
     volume: np.ndarray
     dividends: Events
     splits: Events
+    listed_rows: np.ndarray
+    """Sessions each instrument has a price on, counted from the first: fewer than all for
+    a delisted stock or a series that ends early (``extremes``)."""
 
 
 def simulate_prices(
@@ -118,7 +142,12 @@ def simulate_prices(
     The path always runs from ``sessions[0]``: a close is every earlier move summed, and a
     split depends on the running high. The open, high, low and volume, three quarters of
     the random draws, are drawn only for the sessions kept, which is what makes a one-day
-    window cheap; any window gets the same numbers as the whole history.
+    window cheap; any window gets the same numbers as the whole history. ``sessions`` end
+    on the sample's last session: a series that ends early (``extremes``) counts from it.
+
+    A scripted split (``extremes.REVERSE_SPLIT``, ratio 0.1) divides the as-traded price
+    by its ratio from its session on (x10) and multiplies the volume by it; forward
+    splits still count on the unsplit price, so a reverse split never brings one on.
     """
     kept = kept_rows(sessions, keep)
     rows = factors.rows(sessions)
@@ -133,12 +162,19 @@ def simulate_prices(
     ex_rows, ex_cols, ex_yields = dividend_schedule(traits, sessions)
     cumulate_unsplit(log_price, traits, ex_rows, ex_cols, ex_yields)
     splits_in_force = split_counts(log_price, traits)
-    split_steps = split_events(splits_in_force, traits.split_ratio)
+    scripted = extremes.scripted_splits(traits.tickers, sessions)
+    split_steps = split_events(splits_in_force, traits.split_ratio).merged(
+        Events(scripted.rows, scripted.cols, scripted.sizes)
+    )
     log_split_ratio = np.log(traits.split_ratio)
     log_price = log_price[kept]
     splits_in_force = splits_in_force[kept]
     log_price -= splits_in_force * log_split_ratio
     volume *= np.exp(splits_in_force * log_split_ratio).astype(np.float32)
+    for row, col, ratio in scripted:
+        from_row = min(max(row - kept.start, 0), len(kept_sessions))
+        log_price[from_row:, col] -= np.log(ratio)
+        volume[from_row:, col] *= np.float32(ratio)
 
     close = np.exp(log_price, out=log_price)
     dividends = Events(ex_rows, ex_cols, ex_yields).within(kept)
@@ -146,6 +182,9 @@ def simulate_prices(
     ex_amounts = close[dividends.rows, dividends.cols] * ex_yields / (1 - ex_yields)
     np.round(close, 2, out=close)
     np.maximum(close, MIN_PRICE, out=close)
+    for row, col, factor in extremes.bad_ticks(traits.tickers, kept_sessions):
+        close[row, col] = max(round(close[row, col] * factor, 2), MIN_PRICE)
+    listed = extremes.listed_rows(traits.tickers, sessions)
     return PriceBlock(
         tickers=traits.tickers,
         sessions=kept_sessions,
@@ -156,6 +195,7 @@ def simulate_prices(
         volume=volume,
         dividends=Events(dividends.rows, dividends.cols, np.round(ex_amounts, 4)),
         splits=split_steps.within(kept),
+        listed_rows=np.clip(listed - kept.start, 0, len(kept_sessions)),
     )
 
 
@@ -175,6 +215,8 @@ def simulate_quarter_marks(
     splits_in_force = split_counts(log_price, traits)
     rows_at = quarter_rows(sessions, quarter_ends)
     split_factor = np.exp(splits_in_force[rows_at] * np.log(traits.split_ratio))
+    for row, col, ratio in extremes.scripted_splits(traits.tickers, sessions):
+        split_factor[rows_at >= row, col] *= ratio
     return QuarterMarks(
         period_ends=quarter_ends,
         split_factor=split_factor,
@@ -198,10 +240,12 @@ def daily_log_moves(
     seed: int,
     streams: YearStreams | None = None,
 ) -> np.ndarray:
-    """Daily total log returns before dividends: factor exposures, drift, own moves."""
+    """Daily total log returns before dividends: factor exposures, drift, own moves, and
+    the scripted crash and spike (``extremes``) on their sessions."""
     log_price = factors.returns[factors.rows(sessions)] @ traits.exposures.T
     log_price += traits.annual_drift / SESSIONS_PER_YEAR
     log_price += idiosyncratic_moves(traits, sessions, vol_state, seed, streams)
+    extremes.apply_standing_moves(log_price, traits.tickers, sessions)
     return log_price
 
 
@@ -220,6 +264,8 @@ def cumulate_unsplit(
 
 
 MAX_IDIOSYNCRATIC_SHOCK = np.float32(0.2)
+"""Cap on a day's ordinary stock-specific shock (log): the Student-t noise models the
+common days; the rare large ones are the jumps (``jump_shocks``), sized from real data."""
 
 
 def idiosyncratic_moves(
@@ -237,16 +283,49 @@ def idiosyncratic_moves(
     The level follows x_t = phi * x_{t-1} + shock_t (an AR(1) whose half-life is the
     trait), and the daily move is its change: a stock's own story moves it for years but
     does not drive it to zero or to the moon, which keeps prices and splits plausible.
+    A small cap's shocks include jumps: a jump moves the level, so it stands the next day
+    and fades only as the stock's story does, over years.
     """
     shocks = draws_by_day(
         seed, Stream.IDIOSYNCRATIC, sessions, traits.slots, student_t(IDIO_TAIL_DF), streams
     )
     shocks *= traits.idio_vol.astype(np.float32)
     shocks *= np.sqrt(vol_state)[:, None].astype(np.float32)
-    # A stock's own news rarely moves it more than this in a day; the cap keeps the sample
-    # inside the +/-50% daily-move gate, which exists to catch missing splits.
+    # The ordinary noise stays below this; days beyond it are the jumps' (calibrated).
     np.clip(shocks, -MAX_IDIOSYNCRATIC_SHOCK, MAX_IDIOSYNCRATIC_SHOCK, out=shocks)
+    jumpers = np.flatnonzero(traits.jump_rate > 0)
+    if len(jumpers):
+        rows, cols, jumps = jump_shocks(
+            traits.jump_rate[jumpers], traits.slots[jumpers], sessions, seed, streams
+        )
+        shocks[rows, jumpers[cols]] += jumps
     return ar1_increments(shocks, persistence(traits.idio_half_life).astype(np.float32))
+
+
+def jump_shocks(
+    rates: np.ndarray,
+    slots: np.ndarray,
+    sessions: pd.DatetimeIndex,
+    seed: int,
+    streams: YearStreams | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The jumps of some stocks, from their own stream: (row, column, log jump) of each,
+    rows counted in ``sessions``, columns in ``rates`` and ``slots``.
+
+    One uniform draw u per stock and session: a jump happens when u < rate, and u / rate,
+    itself uniform then, picks its direction (falls with ``JUMPS.down_share``) and its size,
+    a simple return with a Pareto tail from ``JUMPS.smallest`` (capped) calibrated so that
+    moves beyond 50% are as rare next to those beyond 25% as in real small caps.
+    """
+    u = draws_by_day(seed, Stream.JUMPS, sessions, slots, uniform, streams)
+    rows, cols = np.nonzero(u < rates.astype(np.float32))
+    v = np.minimum(u[rows, cols].astype(np.float64) / rates[cols], np.nextafter(1.0, 0.0))
+    down = v < JUMPS.down_share
+    w = np.where(down, v / JUMPS.down_share, (v - JUMPS.down_share) / (1 - JUMPS.down_share))
+    size = JUMPS.smallest * np.maximum(1.0 - w, 1e-12) ** (-1.0 / JUMPS.tail_index)
+    fall = np.log1p(-np.minimum(size, JUMPS.largest_fall))
+    rise = np.log1p(np.minimum(size, JUMPS.largest_rise))
+    return rows, cols, np.where(down, fall, rise).astype(np.float32)
 
 
 def intraday_shape(
@@ -401,13 +480,36 @@ def price_frame(
             for name, values in ohlcv(block, rows).items():
                 columns[name][chunk_start:chunk_end, cols] = values
             offset += len(block.tickers)
+    listed = listed_mask(blocks, spans)
+    keep = None if listed is None else listed.ravel()
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return values if keep is None else values[keep]
+
     frame = {
-        "ticker": ticker_column(tickers, len(sessions)),
-        "trade_date": np.repeat(sessions.to_numpy(), width),
-        **{name: values.ravel() for name, values in columns.items()},
-        "adj_close": np.broadcast_to(np.nan, len(sessions) * width),
+        "ticker": ticker_column(tickers, len(sessions), keep),
+        "trade_date": kept(np.repeat(sessions.to_numpy(), width)),
     }
+    for name in OHLCV_COLUMNS:
+        frame[name] = kept(columns.pop(name).ravel())  # one column copied at a time
+    frame["adj_close"] = np.broadcast_to(np.nan, len(frame["trade_date"]))
     return pd.DataFrame(frame, copy=False)[list(PRICES.payload)]
+
+
+def listed_mask(blocks: Sequence[PriceBlock], spans: list[tuple[int, int]]) -> np.ndarray | None:
+    """Which (session, instrument) cells of ``price_frame``'s window have a price, or None
+    when all do (the usual case: no delisting or early end inside the window)."""
+    if all(
+        (block.listed_rows >= last).all() for block, (_, last) in zip(blocks, spans, strict=True)
+    ):
+        return None
+    return np.concatenate(
+        [
+            np.arange(first, last)[:, None] < block.listed_rows[None, :]
+            for block, (first, last) in zip(blocks, spans, strict=True)
+        ],
+        axis=1,
+    )
 
 
 def ohlcv(block: PriceBlock, rows: slice) -> dict[str, np.ndarray]:
@@ -431,12 +533,14 @@ def ohlcv(block: PriceBlock, rows: slice) -> dict[str, np.ndarray]:
     }
 
 
-def ticker_column(tickers: np.ndarray, repeats: int) -> pd.Series:
-    """The ticker column for ``repeats`` date-major rows of ``tickers`` (pandas ``str``).
+def ticker_column(tickers: np.ndarray, repeats: int, keep: np.ndarray | None = None) -> pd.Series:
+    """The ticker column for ``repeats`` date-major rows of ``tickers`` (pandas ``str``),
+    or for the rows ``keep`` (a boolean mask over them) says.
 
     Built as an Arrow dictionary and decoded once: millions of repeated names in a
     fraction of a second, instead of seconds through Python objects.
     """
-    codes = pa.array(np.tile(np.arange(len(tickers), dtype=np.int32), repeats))
+    codes = np.tile(np.arange(len(tickers), dtype=np.int32), repeats)
+    codes = pa.array(codes if keep is None else codes[keep])
     names = pa.DictionaryArray.from_arrays(codes, pa.array(list(tickers), pa.string()))
     return pd.Series(pd.arrays.ArrowStringArray(names.cast(pa.string()), dtype=STRING))

@@ -42,6 +42,9 @@ class Stream(IntEnum):
     ESTIMATES = 11
     SHARE_COUNT = 12
     REPORT_TIMING = 13
+    JUMPS = 14
+    VOLATILITY_INDEX = 15
+    REAL_YIELDS = 16
 
 
 def year_rng(seed: int, stream: Stream, year: int) -> np.random.Generator:
@@ -56,6 +59,11 @@ def ticker_rng(seed: int, ticker: str) -> np.random.Generator:
 
 def normal(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     return rng.standard_normal(shape, dtype=np.float32)
+
+
+def uniform(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """Draws spread evenly over [0, 1): an event that happens with probability p where u < p."""
+    return rng.random(shape, dtype=np.float32)
 
 
 def student_t(df: float) -> Draw:

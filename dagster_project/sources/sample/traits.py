@@ -19,6 +19,7 @@ from dagster_project.sources.sample.calibration import (
     EXPECTED_SIZE_DRIFT,
     FUND_TILTS,
     FUNDS,
+    JUMPS,
     MARKET,
     REFERENCE_DATE,
     RISK_FREE_GROWTH,
@@ -34,7 +35,7 @@ from dagster_project.sources.sample.factors import (
     VALUE_COLUMN,
 )
 from dagster_project.sources.sample.randomness import ticker_rng
-from dagster_project.sources.sample.universe import SECTORS, Instrument
+from dagster_project.sources.sample.universe import SECTORS, SMALL_CAP, Instrument
 
 NEVER = np.inf
 """Split threshold of instruments that never split (indices and funds)."""
@@ -73,6 +74,8 @@ class Traits:
     shares: np.ndarray
     """Shares outstanding at the start of the simulated history."""
     share_growth: np.ndarray
+    jump_rate: np.ndarray
+    """Chance per session of a jump in the stock's own level (small-cap basket stocks)."""
 
     def __len__(self) -> int:
         return len(self.tickers)
@@ -165,6 +168,7 @@ def fund_trait(fund: Instrument, rng: np.random.Generator) -> dict:
         report_lag=0,
         shares=np.nan,
         share_growth=0.0,
+        jump_rate=0.0,
     )
 
 
@@ -239,6 +243,8 @@ def stock_trait(stock: Instrument, rng: np.random.Generator, start: dt.date) -> 
         report_lag=int(rng.integers(*STOCKS.report_lag_days)),
         shares=shares,
         share_growth=rng.normal(*basket.share_growth),
+        # Set, not drawn: a new trait must not move the draws of the traits above.
+        jump_rate=JUMPS.per_session if stock.basket == SMALL_CAP else 0.0,
     )
 
 
