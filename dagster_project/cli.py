@@ -56,6 +56,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         outcome = run_build(settings, instance)
     for warning in outcome.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    _print_quarantine(settings.warehouse)
     if outcome.ok:
         print(
             f"\nBuilt {settings.warehouse}\n"
@@ -66,6 +67,29 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_OK
     print("\n" + outcome.failure_report(), file=sys.stderr)
     return EXIT_FAILED
+
+
+def _print_quarantine(warehouse: Path) -> None:
+    """List what the quality gates keep out of the marts, with the query for all of it."""
+    import duckdb
+
+    from dagster_project.warehouse import WarehouseError, connect, open_quarantine
+
+    try:
+        with connect(warehouse, read_only=True) as con:
+            total, rows = open_quarantine(con)
+    except (WarehouseError, duckdb.Error):  # no warehouse or no raw schema yet
+        return
+    if not total:
+        return
+    print(
+        f"\nQuarantined (kept in raw, kept out of the marts): {total:,} rows",
+        file=sys.stderr,
+    )
+    for table, key, day, rule, value in rows:
+        print(f"  {table} {key} {day}: {rule} {value}", file=sys.stderr)
+    query = "select * from raw.quarantine where status = 'open' order by obs_date"
+    print(f'  all findings: uv run rotation sql "{query}" --warehouse {warehouse}', file=sys.stderr)
 
 
 LEDGER_COLUMNS = (

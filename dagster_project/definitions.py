@@ -10,7 +10,7 @@ from dagster_project.assets.ingest import ingest_assets
 from dagster_project.assets.publish import build_published_warehouse
 from dagster_project.assets.report import rotation_report
 from dagster_project.checks.fetch_failures import fetch_failure_checks
-from dagster_project.checks.raw_quality import raw_quality_checks
+from dagster_project.checks.raw_quality import quarantine_table, raw_quality_checks
 from dagster_project.dbt_cli import RotationDbtCliResource, dbt_executable
 from dagster_project.dbt_project import dbt_project
 from dagster_project.progress import progress_logger
@@ -41,6 +41,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             *ingest_assets,
+            quarantine_table,
             raw_claims,
             *dg.map_asset_specs(with_nightly_freshness, [rotation_dbt_models]),
             build_published_warehouse(mart_keys),

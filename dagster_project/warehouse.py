@@ -437,6 +437,20 @@ def reconcile_findings(
     return Reconciled(int(opened), int(resolved), int(open_quarantined))
 
 
+def open_quarantine(con: duckdb.DuckDBPyConnection, limit: int = 10) -> tuple[int, list[tuple]]:
+    """How many raw rows are quarantined now, and the latest ``limit`` of them
+    (table, key, date, rule, value): what a build's summary lists."""
+    q = QUARANTINE.qualified_name
+    where = "status = 'open' AND action = 'quarantine'"
+    total = con.execute(f"SELECT count(*) FROM {q} WHERE {where}").fetchall()[0][0]
+    rows = con.execute(
+        f"SELECT table_name, key, obs_date, rule, value FROM {q} WHERE {where} "
+        "ORDER BY obs_date DESC, key LIMIT ?",
+        [limit],
+    ).fetchall()
+    return int(total), rows
+
+
 def validated_through(con: duckdb.DuckDBPyConnection, table: str) -> dt.datetime | None:
     """The ``loaded_at`` up to which every row of ``table`` passed its quality gate."""
     return con.execute(

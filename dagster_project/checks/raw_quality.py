@@ -244,6 +244,18 @@ def anomaly_result(
     )
 
 
+quarantine_table = dg.AssetSpec(
+    key=["raw", "quarantine"],
+    group_name="ingest",
+    kinds={"duckdb"},
+    description="What the quality gates flagged, one row per raw row and rule (action "
+    "quarantine / warn / halt, status open / resolved). Written by the checks on raw/prices "
+    "and raw/rates, not materialized on its own; staging keeps open quarantines out of "
+    "every model.",
+)
+"""The table dbt reads (source raw.quarantine) as an external asset, so the lineage shows
+where the marts' exclusions come from."""
+
 PRICES_KEY = dg.AssetKey(["raw", "prices"])
 RATES_KEY = dg.AssetKey(["raw", "rates"])
 UNIVERSE_KEY = dg.AssetKey(["raw", "universe"])

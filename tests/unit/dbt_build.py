@@ -17,7 +17,7 @@ from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
 
 from dagster_project.assets.dbt import ENV_TESTS_SINCE
-from dagster_project.schemas import RAW_TABLES
+from dagster_project.warehouse import ensure_raw_schema
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 
@@ -66,9 +66,7 @@ def dbt_built_warehouse(
     db_path = tmp / "warehouse.duckdb"
     raw = duckdb.connect(str(db_path))
     try:
-        raw.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        for table in RAW_TABLES.values():
-            raw.execute(table.ddl())
+        ensure_raw_schema(raw)  # the raw tables and the gates' audit tables (quarantine)
         fill_raw(raw)
     finally:
         raw.close()

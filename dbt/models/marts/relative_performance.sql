@@ -1,6 +1,8 @@
 -- Relative performance of each tracked pair: the ratio of the two legs' total
 -- return indices on the days both traded, its returns over trailing windows of
--- trading rows (var `relative_return_lookbacks`), year to date, and its
+-- trading days (var `relative_return_lookbacks`: 21 = the ratio on the last common
+-- day at least 21 trading days back, so a day one leg lacks, e.g. quarantined,
+-- moves no other window), year to date, and its
 -- drawdown from the running peak. Also the daily spread (numerator's daily
 -- return minus the denominator's) and its rolling correlation with daily changes
 -- in the 2-year Treasury yield over var('rate_correlation_window') (63) rows.
@@ -30,6 +32,17 @@ prices as (
 
 ),
 
+trading_days as (
+
+    -- the days any leg traded, numbered: lookbacks count these, not a pair's rows
+    select
+        trade_date,
+        row_number() over (order by trade_date) as day_number
+
+    from (select distinct trade_date from prices)
+
+),
+
 two_year_yields as (
 
     -- forward-filled per calendar day, so every trading day reads the latest DGS2
@@ -51,7 +64,8 @@ pair_days as (
         numerator_prices.total_return_index as numerator_index,
         denominator_prices.total_return_index as denominator_index,
         numerator_prices.total_return_index
-            / denominator_prices.total_return_index as ratio
+            / denominator_prices.total_return_index as ratio,
+        trading_days.day_number
 
     from pairs
     inner join prices as numerator_prices
@@ -59,6 +73,8 @@ pair_days as (
     inner join prices as denominator_prices
         on denominator_prices.ticker = pairs.denominator
         and denominator_prices.trade_date = numerator_prices.trade_date
+    inner join trading_days
+        on trading_days.trade_date = numerator_prices.trade_date
 
 ),
 
@@ -101,9 +117,7 @@ measured as (
                 then corr(pair_days.spread_daily_return, pair_days.dgs2_change) over rate_window
         end as spread_dgs2_correlation,
         {%- for horizon in horizons %}
-        pair_days.ratio
-            / lag(pair_days.ratio, {{ lookbacks[horizon] }}) over pair_history
-            - 1.0 as rel_return_{{ horizon }},
+        pair_days.ratio / base_{{ horizon }}.ratio - 1.0 as rel_return_{{ horizon }},
         {%- endfor %}
         pair_days.ratio / previous_year_end.year_end_ratio - 1.0 as rel_return_ytd,
         pair_days.ratio
@@ -115,11 +129,15 @@ measured as (
             - 1.0 as ratio_drawdown
 
     from daily_moves as pair_days
+    {%- for horizon in horizons %}
+    asof left join pair_days as base_{{ horizon }}
+        on base_{{ horizon }}.pair = pair_days.pair
+        and base_{{ horizon }}.day_number <= pair_days.day_number - {{ lookbacks[horizon] }}
+    {%- endfor %}
     left join year_end_ratios as previous_year_end
         on previous_year_end.pair = pair_days.pair
         and previous_year_end.ratio_year = year(pair_days.trade_date) - 1
     window
-        pair_history as (partition by pair_days.pair order by pair_days.trade_date),
         rate_window as (
             partition by pair_days.pair
             order by pair_days.trade_date
