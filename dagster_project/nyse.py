@@ -11,6 +11,10 @@ import exchange_calendars as xcals
 import pandas as pd
 
 MARKET_TIMEZONE = "America/New_York"
+HISTORY_START = dt.date(1990, 1, 2)
+"""The first session of 1990: where the history a build loads starts by default (the
+live source, the first partition), and where the FOMC record the marts use begins.
+The sample market's own epoch is the same day (``tests`` hold them to it)."""
 ONE_DAY = dt.timedelta(days=1)
 
 
@@ -51,6 +55,12 @@ def closed_reason(day: dt.date) -> str | None:
         return "weekend"
     name = holidays.get(day)
     return f"holiday: {name}" if name else "holiday"
+
+
+def sessions(start: dt.date, end: dt.date) -> pd.DatetimeIndex:
+    """The NYSE sessions from ``start`` to ``end`` (tz-naive midnights)."""
+    found = _calendar(start.year, end.year).sessions.tz_localize(None)
+    return found[(found >= pd.Timestamp(start)) & (found <= pd.Timestamp(end))]
 
 
 def closed_weekdays(start: dt.date, end: dt.date) -> list[dt.date]:

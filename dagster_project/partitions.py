@@ -15,6 +15,7 @@ import datetime as dt
 import dagster as dg
 
 from dagster_project.nyse import (
+    HISTORY_START,
     MARKET_TIMEZONE,
     ONE_DAY,
     closed_weekdays,
@@ -24,10 +25,6 @@ from dagster_project.nyse import (
 )
 from dagster_project.sources import Window
 from dagster_project.sources.base import SourceError
-
-PARTITIONS_START = dt.date(1990, 1, 2)
-"""The first session of 1990, where the live source's history and the sample start.
-A load that reaches further back (files from the 1980s) belongs to this first partition."""
 
 CALENDAR_HORIZON_YEARS = 3
 """Exchange holidays are excluded up to the end of this many years from now; the
@@ -41,15 +38,14 @@ def _session_partitions(today: dt.date) -> dg.TimeWindowPartitionsDefinition:
     horizon = dt.date(today.year + CALENDAR_HORIZON_YEARS, 12, 31)
     return dg.TimeWindowPartitionsDefinition(
         cron_schedule=SESSION_CRON,
-        start=PARTITIONS_START.strftime(DATE_FORMAT),
+        start=HISTORY_START.strftime(DATE_FORMAT),
         fmt=DATE_FORMAT,
         timezone=MARKET_TIMEZONE,
         # A session's partition exists from 00:00 that day, so the 18:30 nightly run can
         # load it (with the default offset it would appear only once the window closed).
         end_offset=1,
         exclusions=[
-            dt.datetime.combine(day, dt.time())
-            for day in closed_weekdays(PARTITIONS_START, horizon)
+            dt.datetime.combine(day, dt.time()) for day in closed_weekdays(HISTORY_START, horizon)
         ],
     )
 
@@ -83,7 +79,7 @@ def partition_range(window: Window, today: dt.date | None = None) -> dg.Partitio
     the last session that already has a partition (today's, at the latest).
     """
     today = today or dt.date.today()
-    first = max(first_session_from(window.start), PARTITIONS_START)
+    first = max(first_session_from(window.start), HISTORY_START)
     last = previous_session(min(window.end, today))
     if last < first:
         raise SourceError(
@@ -97,6 +93,6 @@ def run_window(keys: dg.PartitionKeyRange, requested: Window | None) -> Window:
     """``load_window(keys)``, reaching back to ``requested.start`` when the range begins
     at the first partition (history older than 1990 belongs to it)."""
     window = load_window(keys)
-    if requested and partition_date(keys.start) == PARTITIONS_START:
+    if requested and partition_date(keys.start) == HISTORY_START:
         return Window(min(window.start, requested.start), window.end)
     return window

@@ -26,6 +26,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from dagster_project import nyse
 from dagster_project import warehouse as wh
 from dagster_project.quality import anomalies
 from dagster_project.quality.validation import SuiteOutcome, validate_in_duckdb
@@ -39,8 +40,6 @@ LOOKBACK = dt.timedelta(days=40)
 """Rows before the new ones that the price gates read again: enough sessions for moves,
 reversals and gaps around the new days, and the window in which a finding can still
 change (a large move on the latest day is judged again once the next one arrives)."""
-
-CALENDAR_START = dt.date(1990, 1, 2)
 
 PRICES_SLICE = """
 WITH slice AS (
@@ -82,12 +81,7 @@ def nyse_days(start: dt.date, end: dt.date) -> pd.DataFrame:
     Joined by date in DuckDB, two such counts give the sessions skipped between two rows:
     sessions, not calendar days, so long weekends and holidays are no gap.
     """
-    import exchange_calendars as xcals
-
-    calendar = xcals.get_calendar(
-        "XNYS", start=pd.Timestamp(min(start, CALENDAR_START)), end=pd.Timestamp(end)
-    )
-    sessions = calendar.sessions.tz_localize(None).values
+    sessions = nyse.sessions(dt.date(start.year, 1, 1), end).values
     days = pd.date_range(start, end, freq="D")
     position = np.searchsorted(sessions, days.values)
     is_session = np.isin(days.values, sessions)

@@ -7,7 +7,7 @@ import functools
 import gc
 from pathlib import Path
 
-from dagster_project.settings import SAMPLE_END, SAMPLE_START, Settings
+from dagster_project.settings import Settings
 from dagster_project.sources.base import Source, SourceError, Window
 
 __all__ = ["Source", "SourceError", "Window", "build_source", "default_window"]
@@ -91,17 +91,12 @@ def sample_span(settings: Settings) -> Window:
     its first session, so a start that moved with ``--end`` (a nightly after the default
     end) would shift every price and the new day would not continue the history held.
     """
-    end = max(settings.end or SAMPLE_END, SAMPLE_END)
+    from dagster_project.sources.sample.generator import DEFAULT_END, DEFAULT_START, years_before
+
+    end = max(settings.end or DEFAULT_END, DEFAULT_END)
     if settings.sample_years:
-        return Window(_years_before(SAMPLE_END, settings.sample_years), end)
-    return Window(SAMPLE_START, end)
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
+        return Window(years_before(DEFAULT_END, settings.sample_years), end)
+    return Window(DEFAULT_START, end)
 
 
 def default_window(settings: Settings) -> Window:
@@ -111,7 +106,7 @@ def default_window(settings: Settings) -> Window:
     loads only what the warehouse lacks). files: the span the files cover.
     """
     if settings.source == "live":
-        from dagster_project.sources.live.config import HISTORY_START
+        from dagster_project.nyse import HISTORY_START
 
         span = Window(HISTORY_START, max(dt.date.today(), HISTORY_START))
     elif settings.source.startswith(FILES_PREFIX):

@@ -6,9 +6,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from dagster_project.nyse import closed_weekdays, next_session
+from dagster_project.nyse import HISTORY_START, closed_weekdays, next_session
 from dagster_project.partitions import (
-    PARTITIONS_START,
     SESSION_PARTITIONS,
     load_window,
     partition_range,
@@ -39,7 +38,7 @@ def test_there_is_one_partition_per_session_and_none_on_closed_days():
 
 
 def test_the_first_partition_is_the_first_session_of_1990():
-    assert SESSION_PARTITIONS.get_first_partition_key() == PARTITIONS_START.isoformat()
+    assert SESSION_PARTITIONS.get_first_partition_key() == HISTORY_START.isoformat()
 
 
 def test_a_sessions_partition_exists_from_the_morning_of_the_session():
@@ -100,3 +99,9 @@ def test_the_first_partition_also_loads_older_history():
 
 def test_closed_weekdays_are_the_exclusions_of_a_weekday_cron():
     assert closed_weekdays(D("2026-11-23"), D("2026-11-29")) == [D("2026-11-26")]
+
+
+def test_one_history_start_for_partitions_live_loads_and_the_sample():
+    from dagster_project.sources.sample.calibration import EPOCH
+
+    assert EPOCH == HISTORY_START  # the sample keeps its own copy: it is self-contained

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import yaml
@@ -11,10 +10,6 @@ from dagster_project.sources.base import SourceError
 from dagster_project.sources.symbols import checked_series
 
 FRED_SERIES_FILE = Path(__file__).resolve().parents[2] / "fred_series.yaml"
-
-HISTORY_START = dt.date(1990, 1, 2)
-"""Where a ticker or series new to the warehouse starts, unless ``--start`` says otherwise:
-the first session of 1990, where the FOMC history and the sample market begin too."""
 
 OVERLAP_SESSIONS = 5
 """An incremental price load re-fetches this many of the latest sessions already held, so
