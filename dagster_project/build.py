@@ -6,10 +6,13 @@ tests exercise: the same job, the same checks, the same failure reporting.
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from dataclasses import dataclass, field
 
 import dagster as dg
 
+from dagster_project.progress import RunProgress
 from dagster_project.settings import Settings
 from dagster_project.sources.base import SourceError
 
@@ -50,6 +53,9 @@ class BuildOutcome:
         return "\n".join(lines)
 
 
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
 def run_build(
     settings: Settings,
     instance: dg.DagsterInstance,
@@ -66,12 +72,17 @@ def run_build(
             tags |= partition_range_tags(settings)
         except SourceError as error:  # e.g. a bad file in the source's folder
             return BuildOutcome(run_id=None, success=False, failed_steps=[f"window: {error}"])
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"progress": {}}} if show_progress else None,
-        tags=tags,
-    )
+    run_id = str(uuid.uuid4())
+    progress = RunProgress(instance, run_id) if show_progress else contextlib.nullcontext()
+    with progress:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags=tags,
+            run_id=run_id,
+            # the progress lines replace Dagster's console log (the UI keeps every event)
+            run_config=QUIET_CONSOLE if show_progress else None,
+        )
     failed_checks, failed_steps, materialized, warnings = [], [], [], []
     started = set()
     for event in result.all_events:

@@ -13,7 +13,6 @@ from dagster_project.checks.fetch_failures import fetch_failure_checks
 from dagster_project.checks.raw_quality import quarantine_table, raw_quality_checks
 from dagster_project.dbt_cli import RotationDbtCliResource, dbt_executable
 from dagster_project.dbt_project import dbt_project
-from dagster_project.progress import progress_logger
 from dagster_project.resources import ClaimsResource, SourceResource, WarehouseResource
 from dagster_project.schedules import build_nightly_schedule, with_nightly_freshness
 from dagster_project.settings import Settings
@@ -56,7 +55,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "claims": ClaimsResource(path=str(settings.claims_file)),
             "dbt": RotationDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
-        loggers={"progress": progress_logger},
     )
 
 

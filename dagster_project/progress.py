@@ -1,45 +1,49 @@
-"""A compact progress logger for the CLI: one line per step, materialization and check."""
+"""Compact progress for `rotation build`: one line per step, materialization and check.
+
+Read from the run's own event log while the run executes (``DagsterInstance
+.get_records_for_run``, public on every instance: SQLite, Postgres, in-memory), so the
+lines are the same events the UI shows and no private logging hook is needed.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
+from types import TracebackType
 
 import dagster as dg
-from dagster._core.log_manager import get_log_record_metadata, has_log_record_metadata
 
-_SHOWN_USER_LOGGERS = ("dagster_project",)
+POLL_SECONDS = 0.5
+"""How often the run's new events are read: often enough to feel live, rarely enough to
+cost nothing beside a build that takes tens of seconds."""
 
 
-class ProgressHandler(logging.Handler):
-    """Turns Dagster's event stream into short human lines with elapsed time."""
+class ProgressPrinter:
+    """Turns a run's event log entries into short human lines with elapsed time."""
 
     def __init__(self, stream=None) -> None:
-        super().__init__(logging.DEBUG)
         self.stream = stream or sys.stderr
         self.started = time.monotonic()
         self.partitions: dict[str, list[str]] = {}
         """Partitions materialized per asset by the running step: a backfill of years
         records one event per session, summarized in one line when the step ends."""
 
-    def emit(self, record: logging.LogRecord) -> None:
-        line = self.describe(record)
+    def emit(self, entry: dg.EventLogEntry) -> None:
+        line = self.describe(entry)
         if line:
             elapsed = time.monotonic() - self.started
             for part in line.splitlines():
                 self.stream.write(f"[{elapsed:7.1f}s] {part}\n")
             self.stream.flush()
 
-    def describe(self, record: logging.LogRecord) -> str | None:
-        if not has_log_record_metadata(record):
-            return None
-        meta = get_log_record_metadata(record)
-        event = meta.get("dagster_event")
-        step = meta.get("step_key") or ""
+    def describe(self, entry: dg.EventLogEntry) -> str | None:
+        event = entry.dagster_event
+        step = entry.step_key or ""
         if event is None:
             # User logs from our own assets (context.log.info) are progress too.
-            return f"  {step}: {meta['orig_message']}" if record.levelno >= logging.INFO else None
+            return f"  {step}: {entry.user_message}" if entry.level >= logging.INFO else None
         kind = event.event_type_value
         if kind == "STEP_START":
             return f"▶ {step}"
@@ -83,10 +87,44 @@ def _first_line(message: str) -> str:
     return (message or "").strip().splitlines()[0] if message else ""
 
 
-@dg.logger(description="Compact progress lines for `rotation build` (one per step and check).")
-def progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
-    logger = logging.getLogger("rotation.progress")
-    logger.setLevel(logging.DEBUG)
-    logger.handlers = [ProgressHandler()]
-    logger.propagate = False
-    return logger
+class RunProgress:
+    """While the block runs, print the new events of run ``run_id`` every POLL_SECONDS
+    (from a background thread), and whatever is left when it ends."""
+
+    def __init__(
+        self, instance: dg.DagsterInstance, run_id: str, printer: ProgressPrinter | None = None
+    ) -> None:
+        self.instance = instance
+        self.run_id = run_id
+        self.printer = printer or ProgressPrinter()
+        self.cursor: str | None = None
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="rotation-progress", daemon=True)
+
+    def __enter__(self) -> RunProgress:
+        self.thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stopped.set()
+        self.thread.join()
+        self.read_new()
+
+    def _watch(self) -> None:
+        while not self.stopped.wait(POLL_SECONDS):
+            self.read_new()
+
+    def read_new(self) -> None:
+        """Print the events recorded since the last read (none before the run exists)."""
+        while True:
+            page = self.instance.get_records_for_run(self.run_id, cursor=self.cursor, limit=1000)
+            for record in page.records:
+                self.printer.emit(record.event_log_entry)
+            self.cursor = page.cursor
+            if not page.has_more:
+                return

@@ -202,7 +202,8 @@ def anomaly_result(
     else:
         description = (
             f"{quarantined:,} {what} quarantined (kept in raw, kept out of the marts), "
-            f"{warned:,} warnings; {reconciled.open_quarantined:,} quarantined in all "
+            f"{warned:,} warning{'' if warned == 1 else 's'}; "
+            f"{reconciled.open_quarantined:,} quarantined in all "
             "(query raw.quarantine)"
         )
     metadata: dict = {
