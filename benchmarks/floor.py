@@ -22,16 +22,18 @@ FLOOR_SQL = Path(__file__).with_name("floor.sql")
 MARTS = ("fct_daily_prices", "relative_performance", "pe_discount")
 
 
-def floor_script(data_dir: Path) -> str:
-    """floor.sql with its input folders filled in."""
+def floor_script(data_dir: Path, held_out: Path) -> str:
+    """floor.sql with its inputs filled in: the data folder, the seeds, and the ticker-days
+    the build's gates quarantined (``held_out``, a Parquet file of ticker, trade_date)."""
     return (
         FLOOR_SQL.read_text()
         .replace("{data}", _sql_path(data_dir))
         .replace("{seeds}", _sql_path(DBT_PROJECT_DIR / "seeds"))
+        .replace("{held_out}", _sql_path(held_out))
     )
 
 
-def run_floor(data_dir: Path, db_path: Path) -> dict:
+def run_floor(data_dir: Path, db_path: Path, held_out: Path) -> dict:
     db_path = Path(db_path)
     db_path.unlink(missing_ok=True)
     started = time.perf_counter()
@@ -39,7 +41,8 @@ def run_floor(data_dir: Path, db_path: Path) -> dict:
     steps = {}
     try:
         # one statement at a time only to report where the time goes
-        for statement in con.extract_statements(floor_script(Path(data_dir).resolve())):
+        script = floor_script(Path(data_dir).resolve(), Path(held_out).resolve())
+        for statement in con.extract_statements(script):
             began = time.perf_counter()
             con.execute(statement)
             name = " ".join(str(statement.query).split()[:5])
@@ -64,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("db_path", type=Path)
+    parser.add_argument("held_out", type=Path, help="Parquet: ticker-days the gates held out")
     args = parser.parse_args(argv)
-    json.dump(run_floor(args.data_dir, args.db_path), sys.stdout)
+    json.dump(run_floor(args.data_dir, args.db_path, args.held_out), sys.stdout)
     print()
     return 0
 

@@ -39,7 +39,13 @@ select
     case when splits is null or splits <= 0 then 1.0 else cast(splits as double) end
         as split_ratio
 from raw_prices
-where close is not null and close > 0;
+where close is not null and close > 0
+    -- ticker-days the build's quality gates hold out of the marts (its verdicts, an
+    -- input here: the floor computes the marts, not the gates)
+    and not exists (
+        select 1 from read_parquet('{held_out}') as held_out
+        where held_out.ticker = raw_prices.ticker and held_out.trade_date = raw_prices.trade_date
+    );
 
 create or replace temp table universe as
 select

@@ -383,14 +383,28 @@ def write(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path)
 
 
-def run_peer(data_dir: Path, out_dir: Path) -> dict:
+def without_held_out(prices: pd.DataFrame, held_out: Path) -> pd.DataFrame:
+    """The price rows the build's quality gates did not quarantine (their verdicts are an
+    input: the peer computes the marts, not the gates)."""
+    held = pd.read_parquet(held_out, columns=["ticker", "trade_date"])
+    if held.empty:
+        return prices
+    keys = pd.MultiIndex.from_frame(held.astype({"ticker": str}))
+    mine = pd.MultiIndex.from_arrays(
+        [prices["ticker"].astype(str), pd.to_datetime(prices["trade_date"])]
+    )
+    keys = keys.set_levels(pd.to_datetime(keys.levels[1]), level=1)
+    return prices[~mine.isin(keys)].reset_index(drop=True)
+
+
+def run_peer(data_dir: Path, out_dir: Path, held_out: Path) -> dict:
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     universe = pd.read_parquet(data_dir / "universe.parquet")
     tickers = pd.CategoricalDtype(sorted(universe["ticker"].unique()))
     columns = ["ticker", "trade_date", "close", "dividends", "splits"]
-    prices = daily_prices(read(data_dir, "prices", tickers, columns))
+    prices = daily_prices(without_held_out(read(data_dir, "prices", tickers, columns), held_out))
     rates = pd.read_parquet(data_dir / "rates.parquet")
     fundamentals = read(data_dir, "fundamentals", tickers)
     snapshots = read(data_dir, "valuation_snapshots", tickers)
@@ -410,8 +424,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("out_dir", type=Path)
+    parser.add_argument("held_out", type=Path, help="Parquet: ticker-days the gates held out")
     args = parser.parse_args(argv)
-    json.dump(run_peer(args.data_dir, args.out_dir), sys.stdout)
+    json.dump(run_peer(args.data_dir, args.out_dir, args.held_out), sys.stdout)
     print()
     return 0
 

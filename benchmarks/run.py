@@ -27,12 +27,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
+
 from benchmarks import report
 from benchmarks.agreement import check_agreement, check_inputs
 from benchmarks.buildlog import parse_build_log
 from benchmarks.measure import Measurement, run_measured
 from benchmarks.queries import readme_queries, time_queries
 from dagster_project.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
+from dagster_project.warehouse import sql_string
 
 BENCH_DIR = Path(__file__).resolve().parent
 PYTHON = sys.executable
@@ -150,20 +153,24 @@ def run(args) -> dict:
     if "nightly" in builds:
         figures["nightly"] = builds["nightly"]
 
+    published = Path(builds["warehouse"]).parent / "published" / "warehouse.duckdb"
+    held_out = write_held_out(published, scratch / "gates" / "held_out.parquet")
     floor_db = scratch / "floor" / "floor.duckdb"
     floor_db.parent.mkdir(parents=True, exist_ok=True)
     figures["floor"] = measured(
-        "floor", [PYTHON, "-m", "benchmarks.floor", str(data_dir), str(floor_db)], scratch, env
+        "floor",
+        [PYTHON, "-m", "benchmarks.floor", str(data_dir), str(floor_db), str(held_out)],
+        scratch,
+        env,
     )
     peer_dir = scratch / "peer"
     figures["peer"] = measured(
         "peer",
-        [PYTHON, "-m", "benchmarks.peer_pandas", str(data_dir), str(peer_dir)],
+        [PYTHON, "-m", "benchmarks.peer_pandas", str(data_dir), str(peer_dir), str(held_out)],
         scratch,
         env,
     )
 
-    published = Path(builds["warehouse"]).parent / "published" / "warehouse.duckdb"
     if figures.get("nightly", {}).get("returncode") == 0 and published.exists():
         log("checking the floor and the peer against the published marts")
         agreement = check_agreement(
@@ -197,6 +204,26 @@ def run(args) -> dict:
         shutil.rmtree(scratch, ignore_errors=True)
         result["scratch"] = None
     return result
+
+
+HELD_OUT = (
+    "SELECT key AS ticker, obs_date AS trade_date FROM built.raw.quarantine "
+    "WHERE table_name = 'raw.prices' AND action = 'quarantine' AND status = 'open'"
+)
+NONE_HELD_OUT = "SELECT NULL::VARCHAR AS ticker, NULL::DATE AS trade_date WHERE false"
+
+
+def write_held_out(published: Path, path: Path) -> Path:
+    """The ticker-days the build's quality gates keep out of the marts, as Parquet (none
+    when the build published nothing): the floor and the peer take them as given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        query = NONE_HELD_OUT
+        if published.exists():
+            con.execute(f"ATTACH {sql_string(str(published))} AS built (READ_ONLY)")
+            query = HELD_OUT
+        con.execute(f"COPY ({query}) TO {sql_string(str(path))} (FORMAT parquet)")
+    return path
 
 
 def failed(result: dict) -> list[str]:

@@ -113,3 +113,23 @@ def test_build_log_parsing(tmp_path):
     assert profile["dbt_models_seconds"] == {"marts.fct_daily_prices": 3.25}
     assert profile["dbt_tests"] == 1 and profile["dbt_seconds"] == 20.0
     assert profile["outside_run_seconds"] == pytest.approx(10.0)
+
+
+def test_the_peer_drops_the_ticker_days_the_gates_held_out(tmp_path):
+    import pandas as pd
+
+    from benchmarks.peer_pandas import without_held_out
+
+    held = tmp_path / "held_out.parquet"
+    pd.DataFrame({"ticker": ["IJR"], "trade_date": pd.to_datetime(["2013-11-07"]).date}).to_parquet(
+        held
+    )
+    prices = pd.DataFrame(
+        {
+            "ticker": pd.Categorical(["IJR", "IJR", "SPY"]),
+            "trade_date": pd.to_datetime(["2013-11-06", "2013-11-07", "2013-11-07"]),
+            "close": [100.0, 1000.0, 170.0],
+        }
+    )
+    kept = without_held_out(prices, held)
+    assert list(zip(kept["ticker"], kept["close"], strict=True)) == [("IJR", 100.0), ("SPY", 170.0)]
