@@ -109,9 +109,15 @@ def prices_scope(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date, dt.d
     return lookback, first, last
 
 
-def check_prices(con: duckdb.DuckDBPyConnection) -> tuple[SuiteOutcome, int]:
-    """The structural raw_prices suite on the rows loaded since the last passed check."""
-    scope = prices_scope(con)
+UNSET = object()
+"""``scope`` not given: compute ``prices_scope``. Both price gates judge the same rows, so
+the gate step computes the scope once (two scans of raw.prices) and hands it to each."""
+
+
+def check_prices(con: duckdb.DuckDBPyConnection, scope=UNSET) -> tuple[SuiteOutcome, int]:
+    """The structural raw_prices suite on the rows loaded since the last passed check
+    (``scope``: ``prices_scope(con)``, computed here when not given)."""
+    scope = prices_scope(con) if scope is UNSET else scope
     if scope is None:
         return SuiteOutcome("raw_prices", ("ticker", "trade_date"), 0, 0, []), 0
     lookback, first, last = scope
@@ -138,9 +144,11 @@ def check_rates(con: duckdb.DuckDBPyConnection) -> tuple[SuiteOutcome, int]:
     return validate_in_duckdb(con, "raw_rates", RATES_CHECKED, [], ["series_id", "obs_date"], rows)
 
 
-def judge_prices(con: duckdb.DuckDBPyConnection, gates: GateSettings) -> anomalies.Judgement:
+def judge_prices(
+    con: duckdb.DuckDBPyConnection, gates: GateSettings, scope=UNSET
+) -> anomalies.Judgement:
     """The statistical price gates over the same scope as the structural check."""
-    scope = prices_scope(con)
+    scope = prices_scope(con) if scope is UNSET else scope
     if scope is None:
         return anomalies.Judgement(pd.DataFrame(columns=wh.FINDING_COLUMNS), [])
     lookback, first, last = scope
@@ -287,8 +295,8 @@ def raw_prices_gates(context: dg.AssetCheckExecutionContext, warehouse: Warehous
         wh.ensure_raw_schema(con)
         scope = prices_scope(con)
         lookback = scope[0] if scope else dt.date.min
-        outcome, rows_to_gx = check_prices(con)
-        judgement = judge_prices(con, gates)
+        outcome, rows_to_gx = check_prices(con, scope)
+        judgement = judge_prices(con, gates, scope)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         wh.reconcile_findings(
             con,
