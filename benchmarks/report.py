@@ -28,6 +28,8 @@ TARGETS = {
     "nightly_growth_when_history_doubles": ("nightly growth when history doubles", "<", 0.20),
     "build_peak_rss_gb": ("full build peak RSS (GB, 10^9 bytes)", "<=", 2.0),
     "queries_worst_p50_ms": ("README queries, worst p50 (ms)", "<=", 100.0),
+    "stock_over_project_instance": ("sample build: stock / project instance", "<=", 1.5),
+    "postgres_over_project_instance": ("sample build: Postgres / project instance", "<=", 1.5),
 }
 
 
@@ -74,6 +76,12 @@ def ratios(figures: dict, history: dict | None, clock: str = "seconds") -> dict:
         out["nightly_growth_when_history_doubles"] = (
             nightly[clock] / history["nightly"][clock] - 1.0
         )
+    project = figures.get("project_instance")
+    for other in ("stock_instance", "postgres_instance"):
+        if _ok(project) and _ok(figures.get(other)):
+            out[f"{other.split('_')[0]}_over_project_instance"] = (
+                figures[other][clock] / project[clock]
+            )
     if clock != "seconds":
         return out
     if _ok(full):
@@ -122,9 +130,14 @@ def render_run(result: dict) -> str:
         "nightly": f"Nightly: add one trading day ({result['nightly_day']})",
         "floor": "Floor: `floor.sql` in one DuckDB process",
         "peer": "Peer: `peer_pandas.py`",
+        "project_instance": "Default sample build, project's instance (`dagster_home/`)",
+        "stock_instance": "Default sample build, empty DAGSTER_HOME (stock SQLite)",
+        "postgres_instance": "Default sample build, Postgres-backed instance",
     }
     for key, label in names.items():
         figure = figures.get(key)
+        if figure is None and key.endswith("_instance"):
+            continue  # measured since 2026-12-03; a run with --no-instances has none
         lines.append(f"| {label} | {_seconds(figure)} | {_cpu(figure)} | {_rss(figure)} |")
     history = result.get("history_comparison")
     if history:

@@ -100,6 +100,34 @@ def build_pair(args, scratch: Path, env: dict, years: int, sessions: dict, tag: 
     return out
 
 
+INSTANCES = ("project_instance", "stock_instance", "postgres_instance")
+
+
+def instance_comparison(args, scratch: Path) -> dict:
+    """The default sample build (`rotation build`, nothing else) under the project's
+    instance, under an empty DAGSTER_HOME (Dagster's stock SQLite storage) and, with
+    ``--postgres-url``, under ``dagster_home/postgres/dagster.yaml``: the build's time must
+    not depend on which instance runs it."""
+    out: dict = {}
+    for name in INSTANCES:
+        if name == "postgres_instance" and not args.postgres_url:
+            continue
+        home = scratch / name
+        env = clean_env(home)
+        if name == "stock_instance":
+            (home / "dagster.yaml").unlink()
+        elif name == "postgres_instance":
+            shutil.copy(DEFAULT_DAGSTER_HOME / "postgres" / "dagster.yaml", home / "dagster.yaml")
+            env["DAGSTER_PG_URL"] = args.postgres_url
+        warehouse = scratch / name / "warehouse.duckdb"
+        command = [PYTHON, "-m", "dagster_project.cli", "build", "--warehouse", str(warehouse)]
+        if args.instance_sample:
+            tickers, years = args.instance_sample.split("x")
+            command += ["--tickers", tickers, "--years", years]
+        out[name] = measured(f"sample_build_{name}", command, scratch, env)
+    return out
+
+
 def run(args) -> dict:
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="rotation-bench-")).resolve()
     scratch.mkdir(parents=True, exist_ok=True)
@@ -193,6 +221,10 @@ def run(args) -> dict:
         history["years"] = half
         result["history_comparison"] = history
 
+    if args.instances:
+        result["instance_comparison"] = instance_comparison(args, scratch)
+        figures.update(result["instance_comparison"])
+
     result["ratios"] = report.ratios(figures, result.get("history_comparison"))
     result["targets"] = report.targets(result["ratios"])
     result["ratios_cpu"] = report.ratios(
@@ -259,6 +291,21 @@ def main(argv: list[str] | None = None) -> int:
         help="also run the full build and the nightly at half the years",
     )
     parser.add_argument("--repeats", type=int, default=20, help="timed runs per README query")
+    parser.add_argument(
+        "--no-instances",
+        dest="instances",
+        action="store_false",
+        help="skip the default sample build under the project's and a stock instance",
+    )
+    parser.add_argument(
+        "--instance-sample",
+        help="TICKERSxYEARS of the instance comparison's sample build (default: the default "
+        "sample, as `rotation build` builds it)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        help="also build the default sample on a Postgres-backed instance (DAGSTER_PG_URL)",
+    )
     parser.add_argument("--scratch", help="scratch folder (default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument(

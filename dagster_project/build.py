@@ -7,19 +7,21 @@ tests exercise: the same job, the same checks, the same failure reporting.
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import socket
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
 
 import dagster as dg
+import psutil
 
 from dagster_project.progress import RunProgress
 from dagster_project.settings import Settings
-from dagster_project.sources.base import SourceError
-
-PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
-PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
-"""The tags by which Dagster runs a range of partitions in one run (as its single-run
-backfills do)."""
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,6 @@ class BuildOutcome:
     materialized: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     """Failed non-blocking (WARN) checks: worth reading, not a failed build."""
-    partition_range: tuple[str, str] | None = None
-    """The first and last NYSE-session partition the run loaded (None: unpartitioned job)."""
 
     @property
     def ok(self) -> bool:
@@ -53,6 +53,18 @@ class BuildOutcome:
         return "\n".join(lines)
 
 
+PID_TAG = "rotation/pid"
+HOST_TAG = "rotation/host"
+"""Which process runs an in-process build: a later build reclaims the run if it is gone."""
+UNFINISHED = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+T = TypeVar("T")
+
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -66,22 +78,25 @@ def run_build(
     from dagster_project.definitions import BUILD_JOB_NAME, build_definitions
 
     job = build_definitions(settings).resolve_job_def(job_name or BUILD_JOB_NAME)
-    tags = {"rotation/source": settings.source}
-    if job.partitions_def is not None:
-        try:
-            tags |= partition_range_tags(settings)
-        except SourceError as error:  # e.g. a bad file in the source's folder
-            return BuildOutcome(run_id=None, success=False, failed_steps=[f"window: {error}"])
+    tags = {
+        "rotation/source": settings.source,
+        PID_TAG: str(os.getpid()),
+        HOST_TAG: socket.gethostname(),
+    }
     run_id = str(uuid.uuid4())
     progress = RunProgress(instance, run_id) if show_progress else contextlib.nullcontext()
     with progress:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            tags=tags,
-            run_id=run_id,
-            # the progress lines replace Dagster's console log (the UI keeps every event)
-            run_config=QUIET_CONSOLE if show_progress else None,
+        result = _execute_stoppably(
+            lambda: job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                tags=tags,
+                run_id=run_id,
+                # the progress lines replace Dagster's console log (the UI keeps every event)
+                run_config=QUIET_CONSOLE if show_progress else None,
+            ),
+            instance,
+            run_id,
         )
     failed_checks, failed_steps, materialized, warnings = [], [], [], []
     started = set()
@@ -99,8 +114,7 @@ def run_build(
             failed_steps.append(f"{event.step_key}: {root_cause(event.step_failure_data.error)}")
         elif kind == "ASSET_MATERIALIZATION":
             key = event.asset_key.to_user_string()
-            if key not in materialized:  # a partitioned asset records one per session
-                materialized.append(key)
+            materialized.append(key)
     # A step whose upstream failed never starts (Dagster logs no skip event for it).
     skipped = sorted(node.name for node in job.graph.nodes if node.name not in started)
     return BuildOutcome(
@@ -111,25 +125,7 @@ def run_build(
         skipped_steps=skipped,
         materialized=materialized,
         warnings=warnings,
-        partition_range=(
-            (tags[PARTITION_RANGE_START_TAG], tags[PARTITION_RANGE_END_TAG])
-            if PARTITION_RANGE_START_TAG in tags
-            else None
-        ),
     )
-
-
-def partition_range_tags(settings: Settings) -> dict[str, str]:
-    """Run tags that make the build one run over the session partitions of its window
-    (``--start/--end``, else the source's span): a single-run backfill, as the UI launches."""
-    from dagster_project.partitions import partition_range
-    from dagster_project.sources import default_window
-
-    keys = partition_range(default_window(settings))
-    return {
-        PARTITION_RANGE_START_TAG: keys.start,
-        PARTITION_RANGE_END_TAG: keys.end,
-    }
 
 
 def root_cause(error) -> str:
@@ -155,3 +151,117 @@ def _is_dagster_wrapper(cls_name: str | None) -> bool:
     return bool(cls_name) and (
         cls_name.startswith(("Dagster", "RetryRequested")) or cls_name == "Failure"
     )
+
+
+class BuildStopped(KeyboardInterrupt):
+    """The build was stopped by a signal (SIGTERM, SIGINT); its run is marked canceled."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.signal_name = signal.Signals(signum).name
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+JOIN_SECONDS = 0.2
+
+
+def _execute_stoppably(execute: Callable[[], T], instance: dg.DagsterInstance, run_id: str) -> T:
+    """Run ``execute`` (the in-process run) in a worker thread, the main thread waiting.
+
+    Why: SIGTERM (systemd, Docker, Kubernetes, ``timeout``) and SIGINT (Ctrl-C) must stop a
+    build within seconds wherever it is. Inside the run they reach Dagster's interrupt
+    handling, which defers them to step boundaries, and code that swallows the exception
+    (a bare ``except``) can lose them. In a worker thread Dagster installs no handler, and
+    the main thread, which only waits, gets the signal at once: it marks the run canceled,
+    stops the run's child processes (dbt) and raises ``BuildStopped``. The worker is a
+    daemon thread: the process then ends without waiting for it, and the kernel frees the
+    warehouse's writer lock; a load that had not committed is rolled back by DuckDB.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return execute()  # only the main thread receives signals: nothing to arrange
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = execute()
+        except BaseException as error:  # handed to the main thread
+            outcome["error"] = error
+
+    def stop(signum, _frame) -> None:
+        raise BuildStopped(signum)
+
+    worker = threading.Thread(target=work, name="rotation-build-run", daemon=True)
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        worker.start()
+        while worker.is_alive():
+            worker.join(JOIN_SECONDS)
+    except BuildStopped as stopped:
+        stop_child_processes()
+        _cancel(instance, run_id, f"stopped by {stopped.signal_name}")
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _cancel(instance: dg.DagsterInstance, run_id: str, message: str) -> None:
+    run = instance.get_run_by_id(run_id)
+    if run is not None and run.status in UNFINISHED:
+        instance.report_run_canceled(run, message=message)
+
+
+def stop_child_processes(grace_seconds: float = 5.0) -> None:
+    """Interrupt the dbt processes this process started (SIGINT is what makes dbt cancel
+    its queries and exit), killing any still alive after ``grace_seconds``: an orphaned
+    dbt would go on writing the warehouse. Dagster's own helpers (log capture, resource
+    tracker) end by themselves with this process."""
+    dbt = [child for child in psutil.Process().children(recursive=True) if _is_dbt(child)]
+    for child in dbt:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.send_signal(signal.SIGINT)
+    _, alive = psutil.wait_procs(dbt, timeout=grace_seconds)
+    for child in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+
+
+def _is_dbt(process: psutil.Process) -> bool:
+    try:
+        return any(Path(arg).name == "dbt" for arg in process.cmdline()[:2])
+    except psutil.Error:  # gone or not ours to read
+        return False
+
+
+def reclaim_dead_runs(
+    instance: dg.DagsterInstance, is_alive: Callable[[int], bool] | None = None
+) -> list[str]:
+    """Mark failed the unfinished in-process builds of this host whose process is gone.
+
+    Why: a build killed with kill -9 (or whose terminal closed, or whose laptop slept and
+    was shut) never records its end, and would show as running forever; its writer lock
+    went with its process. Returns one line per reclaimed run, for the build to print.
+    """
+    is_alive = is_alive or process_exists
+    host = socket.gethostname()
+    reclaimed = []
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: host}))
+    for run in runs:
+        pid = int(run.tags.get(PID_TAG, "0") or 0)
+        if not pid or pid == os.getpid() or is_alive(pid):
+            continue
+        message = (
+            f"process {pid} that ran this build no longer exists (killed or crashed); "
+            "reclaimed by a later build"
+        )
+        instance.report_run_failed(run, message=message)
+        reclaimed.append(f"run {run.run_id} (pid {pid}, started by {run.job_name}): {message}")
+    return reclaimed
+
+
+def process_exists(pid: int) -> bool:
+    return psutil.pid_exists(pid)

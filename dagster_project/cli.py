@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -49,11 +49,22 @@ def cmd_build(args: argparse.Namespace) -> int:
     ensure_manifest()
     import dagster as dg
 
-    from dagster_project.build import run_build
+    from dagster_project.build import BuildStopped, reclaim_dead_runs, run_build
     from dagster_project.warehouse import published_path
 
-    with dg.DagsterInstance.get() as instance:
-        outcome = run_build(settings, instance)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            for line in reclaim_dead_runs(instance):
+                print(f"reclaimed a dead build: {line}", file=sys.stderr)
+            outcome = run_build(settings, instance)
+    except BuildStopped as stop:
+        print(
+            f"\nrotation build: stopped by {stop.signal_name}; its Dagster run is marked "
+            "canceled. What a load had not committed is rolled back; run the build again "
+            "to finish.",
+            file=sys.stderr,
+        )
+        raise
     for warning in outcome.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     _print_quarantine(settings.warehouse)
@@ -300,18 +311,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The console script: ``main``, then leave without the interpreter's teardown.
+    """The console script. A build stopped by a signal ends the way the signal would have
+    ended it (exit status 128 + N to the shell), once its run is canceled and its child
+    processes are stopped: the convention that lets callers (shells, ``timeout``,
+    supervisors) tell a stop from a failure."""
+    from dagster_project.build import BuildStopped
 
-    Every connection is closed by then, but DuckDB's bindings report their module-level
-    objects as "leaked" when the interpreter tears down, dozens of alarming lines under a
-    successful build. Running the exit handlers (logging, multiprocessing's clean-up) and
-    then exiting directly skips that teardown and nothing else.
-    """
-    code = main()
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code if isinstance(code, int) else 1)
+    try:
+        code = main()
+    except BuildStopped as stopped:
+        sys.stderr.flush()
+        signal.signal(stopped.signum, signal.SIG_DFL)
+        os.kill(os.getpid(), stopped.signum)
+        code = 128 + stopped.signum  # not reached: the default action ends the process
+    sys.exit(code)
 
 
 if __name__ == "__main__":

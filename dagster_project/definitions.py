@@ -11,8 +11,7 @@ from dagster_project.assets.publish import build_published_warehouse
 from dagster_project.assets.report import rotation_report
 from dagster_project.checks.fetch_failures import fetch_failure_checks
 from dagster_project.checks.raw_quality import quarantine_table, raw_quality_checks
-from dagster_project.dbt_cli import RotationDbtCliResource, dbt_executable
-from dagster_project.dbt_project import dbt_project
+from dagster_project.dbt_project import dbt_resource
 from dagster_project.resources import ClaimsResource, SourceResource, WarehouseResource
 from dagster_project.schedules import build_nightly_schedule, with_nightly_freshness
 from dagster_project.settings import Settings
@@ -53,7 +52,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "source": source,
             "warehouse": WarehouseResource(path=str(settings.warehouse)),
             "claims": ClaimsResource(path=str(settings.claims_file)),
-            "dbt": RotationDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+            "dbt": dbt_resource(),
         },
     )
 

@@ -1,7 +1,7 @@
 """The NYSE calendar (exchange_calendars' XNYS): which days were sessions, and why not.
 
-The schedule skips the days the exchange was shut, the partitions exclude them, and a
-partition's load window runs to the next session; all three must agree on the calendar.
+The one calendar of the project: the schedule skips the days the exchange was shut, the
+quality gates judge gaps in sessions, and the sample market trades on the same days.
 """
 
 import datetime as dt
@@ -13,9 +13,8 @@ import pandas as pd
 MARKET_TIMEZONE = "America/New_York"
 HISTORY_START = dt.date(1990, 1, 2)
 """The first session of 1990: where the history a build loads starts by default (the
-live source, the first partition), and where the FOMC record the marts use begins.
+live source), and where the FOMC record the marts use begins.
 The sample market's own epoch is the same day (``tests`` hold them to it)."""
-ONE_DAY = dt.timedelta(days=1)
 
 
 @functools.lru_cache(maxsize=64)
@@ -61,34 +60,3 @@ def sessions(start: dt.date, end: dt.date) -> pd.DatetimeIndex:
     """The NYSE sessions from ``start`` to ``end`` (tz-naive midnights)."""
     found = _calendar(start.year, end.year).sessions.tz_localize(None)
     return found[(found >= pd.Timestamp(start)) & (found <= pd.Timestamp(end))]
-
-
-def closed_weekdays(start: dt.date, end: dt.date) -> list[dt.date]:
-    """Monday-to-Friday days in [start, end] the exchange was shut (holidays, days of
-    mourning, 9/11): what a weekday cron must skip to tick on sessions only.
-
-    One calendar over whole years of the span rather than ``is_session`` day by day: the
-    partitions ask for 35+ years on every start-up, and a calendar per year costs ~0.15 s.
-    """
-    sessions = frozenset(day.date() for day in _calendar(start.year, end.year).sessions)
-    return [day for day in pd.bdate_range(start, end).date if day not in sessions]
-
-
-def next_session(day: dt.date) -> dt.date:
-    """The first session strictly after ``day``."""
-    day += ONE_DAY
-    while not is_session(day):
-        day += ONE_DAY
-    return day
-
-
-def previous_session(day: dt.date) -> dt.date:
-    """The last session on or before ``day``."""
-    while not is_session(day):
-        day -= ONE_DAY
-    return day
-
-
-def first_session_from(day: dt.date) -> dt.date:
-    """The first session on or after ``day``."""
-    return day if is_session(day) else next_session(day)

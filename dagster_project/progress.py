@@ -26,9 +26,6 @@ class ProgressPrinter:
     def __init__(self, stream=None) -> None:
         self.stream = stream or sys.stderr
         self.started = time.monotonic()
-        self.partitions: dict[str, list[str]] = {}
-        """Partitions materialized per asset by the running step: a backfill of years
-        records one event per session, summarized in one line when the step ends."""
 
     def emit(self, entry: dg.EventLogEntry) -> None:
         line = self.describe(entry)
@@ -48,7 +45,7 @@ class ProgressPrinter:
         if kind == "STEP_START":
             return f"▶ {step}"
         if kind == "STEP_SUCCESS":
-            return "\n".join([*self._partition_summary(), f"✔ {step}"])
+            return f"✔ {step}"
         if kind == "STEP_FAILURE":
             return f"✘ {step} failed: {_first_line(event.event_specific_data.error.message)}"
         if kind == "STEP_UP_FOR_RETRY":  # a load that met an outage (INGEST_RETRY_POLICY)
@@ -58,9 +55,6 @@ class ProgressPrinter:
             return f"↻ {step} will retry{wait}: {error}"
         if kind == "ASSET_MATERIALIZATION":
             key = event.asset_key.to_user_string() if event.asset_key else "?"
-            if event.partition:
-                self.partitions.setdefault(key, []).append(event.partition)
-                return None
             return f"  materialized {key}"
         if kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
@@ -72,15 +66,6 @@ class ProgressPrinter:
         if kind in ("RUN_SUCCESS", "RUN_FAILURE"):
             return kind.replace("_", " ").lower()
         return None
-
-    def _partition_summary(self) -> list[str]:
-        lines = [
-            f"  materialized {key}: {len(keys):,} partition{'s' if len(keys) > 1 else ''} "
-            f"{keys[0]}{'..' + keys[-1] if len(keys) > 1 else ''}"
-            for key, keys in self.partitions.items()
-        ]
-        self.partitions.clear()
-        return lines
 
 
 def _first_line(message: str) -> str:

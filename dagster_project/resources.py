@@ -17,14 +17,24 @@ from dagster_project.settings import Settings
 from dagster_project.sources import Source, Window, build_source, default_window
 from dagster_project.sources.base import FrameChunks, HeldPrices
 
-WAREHOUSE_POOL = "duckdb_warehouse"
-"""Every asset that opens the warehouse file for writing runs in this pool (limit 1)."""
-
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file and its published read-only copy."""
+    """The DuckDB warehouse file and its published read-only copy.
+
+    A step (or an in-process run: its resources live for the whole run) that uses this
+    resource holds the warehouse's writer lock (``wh.writer_lock``) while it runs: DuckDB
+    allows one writer per file, so side-by-side runs and parallel steps take turns.
+    """
 
     path: str
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseResource]:
+        holder = {"run": context.run_id or "?"}
+        if context.dagster_run is not None:
+            holder["job"] = context.dagster_run.job_name
+        with wh.writer_lock(self.file, holder, context.log.warning):
+            yield self
 
     @property
     def file(self) -> Path:

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from dagster_project.nyse import MARKET_TIMEZONE, closed_reason
-from dagster_project.partitions import partition_key
 from dagster_project.resources import SourceResource
 
 NIGHTLY_SCHEDULE_NAME = "nightly_build"
@@ -85,7 +84,7 @@ def build_nightly_schedule(job_name: str, source: SourceResource) -> dg.Schedule
         execution_timezone=MARKET_TIMEZONE,
         job_name=job_name,
         default_status=dg.DefaultScheduleStatus.STOPPED,
-        description="After the US close on NYSE sessions: load the session's partition, "
+        description="After the US close on NYSE sessions: load up to the session, "
         "rebuild the marts and publish. Weekends and exchange holidays are skipped with the "
         "reason.",
     )
@@ -96,7 +95,6 @@ def build_nightly_schedule(job_name: str, source: SourceResource) -> dg.Schedule
             return dg.SkipReason(f"{day.isoformat()} is not an NYSE session ({reason})")
         return dg.RunRequest(
             run_key=day.isoformat(),
-            partition_key=partition_key(day),
             run_config=nightly_run_config(source, day),
             tags={SESSION_TAG: day.isoformat(), TRIGGER_TAG: "nightly", SOURCE_TAG: source.spec},
         )

@@ -8,9 +8,13 @@ published copy, which is swapped in atomically after each successful build.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+import socket
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +61,73 @@ class WriteResult:
 def published_path(warehouse: Path) -> Path:
     """Where the read-only copy of a warehouse lives: ``published/`` beside it."""
     return Path(warehouse).parent / "published" / Path(warehouse).name
+
+
+LOCK_WAIT_REPORT_SECONDS = 30.0
+"""How often a build waiting for another writer says again what it waits for."""
+
+
+def lock_path(warehouse: Path) -> Path:
+    return Path(warehouse).with_name(Path(warehouse).name + ".writer.lock")
+
+
+@contextmanager
+def writer_lock(
+    warehouse: Path, holder: Mapping[str, str], on_wait: Callable[[str], None]
+) -> Iterator[None]:
+    """Hold the warehouse's writer lock (an OS ``flock`` on ``<file>.writer.lock``).
+
+    Why an OS lock and not a Dagster pool slot: the kernel releases it the moment its
+    process ends, however it ends (kill -9, a closed terminal, a laptop that slept), so a
+    crashed build never blocks the next one; it is per warehouse file, not per instance;
+    and it works the same on any Dagster instance. A build that has to wait is told who
+    holds the lock and since when (the holder's description is written into the file),
+    every ``LOCK_WAIT_REPORT_SECONDS``. Signals interrupt the wait (it polls).
+    """
+    path = lock_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")  # noqa: SIM115 - held until the block ends
+    try:
+        waited_since = reported = None
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                now = time.monotonic()
+                waited_since = waited_since or now
+                if reported is None or now - reported >= LOCK_WAIT_REPORT_SECONDS:
+                    on_wait(_waiting_message(path, warehouse, now - waited_since))
+                    reported = now
+                time.sleep(0.2)
+        if waited_since is not None:
+            on_wait(f"{warehouse}: the other writer finished; going on")
+        handle.seek(0)
+        handle.truncate()
+        record = {
+            **holder,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        }
+        handle.write(json.dumps(record))
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing the file releases the lock
+
+
+def _waiting_message(path: Path, warehouse: Path, waited: float) -> str:
+    try:
+        holder = json.loads(path.read_text() or "{}")
+    except (OSError, ValueError):
+        holder = {}
+    who = ", ".join(f"{k} {v}" for k, v in holder.items() if k not in ("since",)) or "unknown"
+    since = holder.get("since", "an unknown time")
+    return (
+        f"waiting for the writer of {warehouse} ({who}; writing since {since}); "
+        f"waited {waited:.0f}s so far. DuckDB allows one writer per file."
+    )
 
 
 @contextmanager
@@ -484,7 +555,7 @@ def publish(warehouse: Path, published: Path) -> Path:
     """
     published.parent.mkdir(parents=True, exist_ok=True)
     # A publish killed mid-copy leaves its temporary file (named after its process):
-    # remove any, since the writers' pool means no other publish is running now.
+    # remove any, since the writer lock means no other publish is running now.
     for stale in published.parent.glob(f".{published.name}.*.tmp"):
         stale.unlink(missing_ok=True)
     tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
@@ -492,7 +563,7 @@ def publish(warehouse: Path, published: Path) -> Path:
         raise WarehouseError(f"{warehouse} does not exist yet: nothing to publish")
     try:
         # A checkpoint folds the write-ahead log into the file; with no writer left (the
-        # publish step holds the writers' pool) the file alone is then the whole database,
+        # publish step holds the writer lock) the file alone is then the whole database,
         # and a plain file copy is several times faster than COPY FROM DATABASE.
         with connect(warehouse) as con:
             con.execute("CHECKPOINT")

@@ -9,7 +9,6 @@ import dagster as dg
 
 from dagster_project import claims as ledger
 from dagster_project.resources import (
-    WAREHOUSE_POOL,
     ClaimsResource,
     SourceResource,
     WarehouseResource,
@@ -25,7 +24,6 @@ CLAIMS_GROUP = "claims"
     deps=[dg.AssetKey(["raw", "universe"]), dg.AssetKey(["raw", "rates"])],
     group_name=CLAIMS_GROUP,
     kinds={"duckdb", "yaml"},
-    pool=WAREHOUSE_POOL,
     description="Market claims from the claims file (ROTATION_CLAIMS, default claims.yaml), "
     "one row per claim; a malformed claim keeps an `error` naming its id and field.",
 )

@@ -13,7 +13,7 @@ from dagster_dbt import dbt_assets as dbt_assets_decorator
 from dagster_project import warehouse as wh
 from dagster_project.assets.report import with_mart_charts
 from dagster_project.dbt_project import dbt_project, ensure_manifest, finish_run_target
-from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
+from dagster_project.resources import WarehouseResource
 from dagster_project.schemas import QUALITY_WATERMARKS
 from dagster_project.settings import ENV_WAREHOUSE, DuckDBSettings
 from dagster_project.sources import release_cached_sources
@@ -145,7 +145,6 @@ def runs_every_test(context: dg.AssetExecutionContext) -> bool:
     dagster_dbt_translator=RotationTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
-    pool=WAREHOUSE_POOL,
 )
 def rotation_dbt_models(
     context: dg.AssetExecutionContext,

@@ -1,13 +1,11 @@
 """Raw loads: one asset per raw table, each replacing its window through the one writer."""
 
 import datetime as dt
-import warnings
 from collections.abc import Callable
 
 import dagster as dg
 
-from dagster_project.partitions import SESSION_PARTITIONS, SESSIONS_BACKFILL_POLICY, run_window
-from dagster_project.resources import WAREHOUSE_POOL, SourceResource, WarehouseResource
+from dagster_project.resources import SourceResource, WarehouseResource
 from dagster_project.schemas import (
     FUNDAMENTALS,
     PRICES,
@@ -17,12 +15,14 @@ from dagster_project.schemas import (
     RawTable,
 )
 from dagster_project.sources import Source, Window
-from dagster_project.sources.base import Batch, IncrementalPrices, SourceUnavailable, as_batch
+from dagster_project.sources.base import (
+    Batch,
+    IncrementalPrices,
+    SourceError,
+    SourceUnavailable,
+    as_batch,
+)
 from dagster_project.sources.live.retry import is_network_error
-
-# Dagster 1.13 marks `backfill_policy` as beta and warns at every import; the single-run
-# policy is what the partitioned loads rely on, and the warning would print on each build.
-warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
 INGEST_GROUP = "ingest"
 FAILURES_KEY = "failures"
@@ -40,10 +40,11 @@ The sources already retry each request within seconds; this covers an outage tha
 outlasts those, without keeping `rotation build` waiting much longer than 5 minutes."""
 
 RATES_LOOKBACK = dt.timedelta(days=100)
-"""How far before its first session a ``raw/rates`` load re-reads. FRED publishes a day's
-yields the next morning, a month's CPI and unemployment weeks later, and revises recent
-values; re-reading the last 100 days lets tonight's partition pick up what the earlier
-ones could not see yet (the rows it rewrites are the same or newer figures)."""
+"""How far before its window a ``raw/rates`` load re-reads. FRED publishes a day's yields
+the next morning, a month's CPI and unemployment weeks later, and revises recent values;
+re-reading the last 100 days lets a nightly load (``--end`` the session, from the start)
+or a narrow ``--start/--end`` re-load pick up what earlier runs could not see yet (the rows
+it rewrites are the same or newer figures)."""
 
 Fetch = Callable[[Source, Window | None, WarehouseResource], object]
 WindowOf = Callable[[dg.AssetExecutionContext, SourceResource], Window | None]
@@ -56,12 +57,16 @@ def _load(
     window: Window | None,
     src: Source,
     warehouse: WarehouseResource,
+    must_cover: bool,
 ) -> dg.MaterializeResult:
     warehouse.assert_single_source(src.label)
     span = f" for {window.start}..{window.end}" if window else ""
     context.log.info(f"fetching {table.qualified_name} from source {src.label!r}{span}")
     batch: Batch = as_batch(fetch(src, window, warehouse))
     result = warehouse.replace_window(table, batch.frame, src.label, window, batch.windows)
+    if must_cover and result.rows_inserted == 0:
+        # No rows replace nothing (the writer deletes only the scopes of incoming rows).
+        raise SourceError(uncovered_window_message(table, src, window, batch))
     context.log.info(
         f"{table.qualified_name}: replaced {result.rows_deleted:,} rows with "
         f"{result.rows_inserted:,} ({result.keys:,} {table.key[0]}s)"
@@ -107,27 +112,36 @@ def worth_retrying(error: BaseException) -> bool:
     return isinstance(error, SourceUnavailable) or is_network_error(error)
 
 
+def uncovered_window_message(table: RawTable, src: Source, window: Window, batch: Batch) -> str:
+    """Why a load that got no rows for its window fails instead of succeeding empty: a
+    run that "loaded" a window the source does not cover would look done and hold nothing."""
+    failed = f"; {len(batch.failures)} keys failed" if batch.failures else ""
+    return (
+        f"{table.qualified_name}: source {src.label!r} has no rows for {window.start}..{window.end}"
+        f"{failed}. Nothing was loaded and nothing held was changed; check --start/--end "
+        "against the dates the source covers."
+    )
+
+
 def _raw_asset(
-    table: RawTable, fetch: Fetch, window_of: WindowOf, by_session: bool = False
+    table: RawTable, fetch: Fetch, window_of: WindowOf, must_cover: bool = False
 ) -> dg.AssetsDefinition:
-    """The load asset of ``table``; ``by_session`` partitions it by NYSE session."""
+    """The load asset of ``table``: unpartitioned, its window decided at run time.
+    ``must_cover``: a load that gets no rows for its window fails (prices, rates)."""
 
     @dg.asset(
         key=["raw", table.name],
         group_name=INGEST_GROUP,
         kinds={"duckdb", "python"},
-        pool=WAREHOUSE_POOL,
         retry_policy=INGEST_RETRY_POLICY,
         description=table.description,
-        partitions_def=SESSION_PARTITIONS if by_session else None,
-        backfill_policy=SESSIONS_BACKFILL_POLICY if by_session else None,
     )
     def _asset(
         context: dg.AssetExecutionContext, source: SourceResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         try:
             window = window_of(context, source)
-            return _load(context, table, fetch, window, source.get(), warehouse)
+            return _load(context, table, fetch, window, source.get(), warehouse, must_cover)
         except Exception as error:
             if worth_retrying(error):
                 raise
@@ -150,28 +164,23 @@ def today(_context, _source: SourceResource) -> Window:
 
 
 def configured_window(_context, source: SourceResource) -> Window:
-    """The source's window (``--start/--end``, else its whole span): what the
-    unpartitioned loads (fundamentals, by quarter end) replace."""
+    """The build's window (``--start/--end``, else the source's whole span). Prices then
+    load incrementally inside it where the source can (``fetch_prices``)."""
     return source.window()
 
 
-def session_window(context: dg.AssetExecutionContext, source: SourceResource) -> Window:
-    """The dates of the run's session partitions (see ``partitions.load_window``)."""
-    return run_window(context.partition_key_range, source.window())
-
-
 def rates_window(context: dg.AssetExecutionContext, source: SourceResource) -> Window:
-    window = session_window(context, source)
+    window = configured_window(context, source)
     return Window(window.start - RATES_LOOKBACK, window.end)
 
 
 raw_universe = _raw_asset(UNIVERSE, lambda src, _w, _wh: src.universe(), lambda _c, _s: None)
-raw_prices = _raw_asset(PRICES, fetch_prices, session_window, by_session=True)
+raw_prices = _raw_asset(PRICES, fetch_prices, configured_window, must_cover=True)
 raw_fundamentals = _raw_asset(
     FUNDAMENTALS, lambda src, window, _wh: src.fundamentals(window), configured_window
 )
 raw_rates = _raw_asset(
-    RATES, lambda src, window, _wh: src.rates(window), rates_window, by_session=True
+    RATES, lambda src, window, _wh: src.rates(window), rates_window, must_cover=True
 )
 raw_valuation_snapshots = _raw_asset(
     VALUATION_SNAPSHOTS,

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.resources import WAREHOUSE_POOL, WarehouseResource
+from dagster_project.resources import WarehouseResource
 from dagster_project.warehouse import publish
 
 
@@ -14,7 +14,6 @@ def build_published_warehouse(upstream: list[dg.AssetKey]) -> dg.AssetsDefinitio
         deps=upstream,
         group_name="publish",
         kinds={"duckdb"},
-        pool=WAREHOUSE_POOL,
         description="Read-only snapshot of the warehouse for ad hoc SQL, notebooks and BI "
         "tools, swapped in atomically so readers never wait on a build.",
     )

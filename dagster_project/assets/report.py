@@ -1,7 +1,7 @@
 """The rotation report as a Dagster asset, and the chart metadata of the mart assets.
 
-The report reads the published copy, so it takes no place in the warehouse pool and never
-waits on (or blocks) a writer. Its charts travel in the materialization's metadata as
+The report reads the published copy (like every step with the warehouse resource it holds
+the writer lock while it runs). Its charts travel in the materialization's metadata as
 Markdown images and its key figures as numbers, which the UI plots run after run.
 """
 

@@ -30,7 +30,7 @@ from dagster_project import nyse
 from dagster_project import warehouse as wh
 from dagster_project.quality import anomalies
 from dagster_project.quality.validation import SuiteOutcome, validate_in_duckdb
-from dagster_project.resources import WAREHOUSE_POOL, SourceResource, WarehouseResource
+from dagster_project.resources import SourceResource, WarehouseResource
 from dagster_project.settings import GateSettings
 
 RATES_CHECKED = "SELECT series_id, obs_date, value FROM raw.rates"
@@ -286,7 +286,6 @@ UNIVERSE_KEY = dg.AssetKey(["raw", "universe"])
             "Halts only when systemic. Findings in raw.quarantine.",
         ),
     ],
-    pool=WAREHOUSE_POOL,
 )
 def raw_prices_gates(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     gates = GateSettings.from_env()
@@ -349,7 +348,6 @@ def raw_prices_gates(context: dg.AssetCheckExecutionContext, warehouse: Warehous
             "names each mart that cannot be built and the series it needs.",
         ),
     ],
-    pool=WAREHOUSE_POOL,
 )
 def raw_rates_gates(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, source: SourceResource

@@ -16,14 +16,22 @@ from benchmarks import report, run
 from benchmarks.buildlog import parse_build_log
 from benchmarks.queries import readme_queries
 
-FIGURES = ("full_build", "nightly", "floor", "peer", "queries")
+FIGURES = (
+    "full_build",
+    "nightly",
+    "floor",
+    "peer",
+    "queries",
+    "project_instance",
+    "stock_instance",
+)
 
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     argv = ["--tickers", "40", "--years", "3", "--repeats", "3", "--out", str(out)]
-    argv += ["--scratch", str(out / "scratch"), "--keep"]
+    argv += ["--scratch", str(out / "scratch"), "--keep", "--instance-sample", "40x3"]
     exit_code = run.main(argv)
     result = json.loads((out / "results" / "40x3y.json").read_text())
     return exit_code, result, out
@@ -35,7 +43,7 @@ def test_the_harness_measures_all_five_figures(small_run):
     assert exit_code == 0, run.failed(result)
     for name in FIGURES:
         assert name in result["figures"], name
-    for name in ("full_build", "nightly", "floor", "peer"):
+    for name in ("full_build", "nightly", "floor", "peer", "project_instance", "stock_instance"):
         figure = result["figures"][name]
         assert figure["returncode"] == 0, figure["log"]
         assert figure["seconds"] > 0 and figure["peak_rss_bytes"] > 0
@@ -70,8 +78,16 @@ def test_the_nightly_adds_the_last_session(small_run):
 def test_results_are_written_with_ratios_and_targets(small_run):
     _, result, out = small_run
     assert set(result["targets"]) == set(report.TARGETS)
-    for name in ("build_over_floor", "peer_over_build", "nightly_over_build"):
+    for name in (
+        "build_over_floor",
+        "peer_over_build",
+        "nightly_over_build",
+        "stock_over_project_instance",
+    ):
         assert result["ratios"][name] > 0
+    stock_home = out / "scratch" / "stock_instance"
+    assert not (stock_home / "dagster.yaml").exists()  # Dagster's defaults, nothing of ours
+    assert (stock_home / "history" / "runs.db").exists()  # where stock SQLite keeps runs
     text = (out / "RESULTS.md").read_text()
     assert report.BEGIN in text and "40 tickers x 3 years" in text
 

@@ -1,4 +1,4 @@
-"""The Dagster UI, driven as a person would: open the asset graph, backfill, watch.
+"""The Dagster UI, driven as a person would: open the asset graph, Materialize all, watch.
 
 Runs when Debian's Chromium and the Playwright package are present (``.ci/run`` installs
 both); skipped with the reason otherwise. Everything stays on 127.0.0.1.
@@ -36,11 +36,9 @@ CHROMIUM_ARGS = [
 ]
 GROUPS = ("ingest", "staging", "intermediate", "marts", "publish", "report")
 SCREENSHOTS = PROJECT_ROOT / "data" / "e2e"
-BACKFILL = ("2023-01-03", "2025-12-31")
+SAMPLE_SPAN = ("2023-01-03", "2025-12-31")
 """The sessions of the 3-year sample (its years end on 2025-12-31)."""
-BACKFILL_SESSIONS = "752"
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
+TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
 
 
 def _free_port() -> int:
@@ -121,7 +119,7 @@ def dagster_ui(tmp_path, dbt_manifest):
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for_location(base, process, log, timeout=240)
-        yield base, log
+        yield base, log, tmp_path / "warehouse.duckdb"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -141,36 +139,31 @@ def _dismiss_community_dialog(page) -> None:
     skip.wait_for(state="hidden", timeout=8_000)
 
 
-def _backfill(base: str) -> dict:
-    query = (
-        "{ partitionBackfillsOrError { ... on PartitionBackfills { results { id status "
-        "numPartitions runs(limit: 50) { id status assetSelection { path } "
-        "tags { key value } } } } } }"
-    )
-    backfills = _graphql(base, query)["partitionBackfillsOrError"]["results"]
-    assert len(backfills) <= 1, backfills
-    return backfills[0] if backfills else None
+def _runs(base: str) -> list[dict]:
+    query = "{ runsOrError { ... on Runs { results { id status jobName } } } }"
+    return _graphql(base, query)["runsOrError"]["results"]
 
 
-def _wait_for_backfill(base: str, log: Path, timeout: float) -> dict:
-    """The backfill once it has ended (the launch mutation returns before it is listed)."""
+def _wait_for_run(base: str, log: Path, timeout: float) -> dict:
+    """The one run "Materialize all" launched, once it has ended."""
     deadline = time.monotonic() + timeout
-    backfill = None
+    runs: list[dict] = []
     while time.monotonic() < deadline:
-        backfill = _backfill(base)
-        if backfill and backfill["status"] not in ("REQUESTED", "CANCELING", "FAILING"):
-            return backfill
+        runs = _runs(base)
+        if runs and all(run["status"] in TERMINAL for run in runs):
+            assert len(runs) == 1, runs  # one run for everything, not one per partition
+            return runs[0]
         time.sleep(5)
-    status = backfill["status"] if backfill else "not created"
-    pytest.fail(f"backfill {status} after {timeout}s:\n{log.read_text()[-4000:]}")
+    pytest.fail(f"runs {runs} not finished after {timeout}s:\n{log.read_text()[-4000:]}")
 
 
-def test_backfill_the_sample_from_the_asset_graph(dagster_ui):
-    """Materialize all for a range of session partitions: the sample's three years are
-    loaded by one run (single-run backfill policy), the marts follow, all succeed."""
+def test_materialize_all_builds_the_sample_from_the_asset_graph(dagster_ui):
+    """The UI's most natural action does what `rotation build` does: one run, no
+    partition prompt, every raw table loaded and the marts built over the sample's span."""
+    import duckdb
     from playwright.sync_api import expect, sync_playwright
 
-    base, log = dagster_ui
+    base, log, warehouse = dagster_ui
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -184,37 +177,26 @@ def test_backfill_the_sample_from_the_asset_graph(dagster_ui):
 
             _dismiss_community_dialog(page)
             page.get_by_role("button", name="Materialize all").click()
-            dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize")
-            dialog.get_by_text("Show all partitions").click()
-            sessions = dialog.locator("input[type=text]").first
-            sessions.fill(f"[{BACKFILL[0]}...{BACKFILL[1]}]")
-            sessions.press("Enter")
-            expect(dialog.get_by_text(f"{BACKFILL_SESSIONS} partitions")).to_be_visible()
-            page.screenshot(path=str(SCREENSHOTS / "backfill_dialog.png"))
-            dialog.get_by_role("button", name="Launch backfill").click()
+            run = _wait_for_run(base, log, timeout=1500)
+            assert run["status"] == "SUCCESS", f"{run}\n{log.read_text()[-4000:]}"
+            expect(page.get_by_text("Launch runs to materialize")).to_have_count(0)
 
-            backfill = _wait_for_backfill(base, log, timeout=1500)
-            runs = backfill["runs"]
-            failed = [run["id"] for run in runs if run["status"] != "SUCCESS"]
-            assert backfill["status"].startswith("COMPLETED") and not failed, (
-                f"backfill {backfill['status']}, runs not successful: {failed}\n"
-                f"{log.read_text()[-4000:]}"
-            )
-            ranged = [run for run in runs if _tags(run).get(RANGE_START) == BACKFILL[0]]
-            [loader] = ranged  # three years of sessions: one run, not one per day
-            assert _tags(loader)[RANGE_END] == BACKFILL[1]
-            loaded = {"/".join(asset["path"]) for asset in loader["assetSelection"]}
-            assert loaded == {"raw/prices", "raw/rates"}
+            with duckdb.connect(str(warehouse), read_only=True) as con:
+                first, last, tickers = con.execute(
+                    "SELECT min(trade_date)::VARCHAR, max(trade_date)::VARCHAR, "
+                    "count(DISTINCT ticker) FROM raw.prices"
+                ).fetchone()
+                assert (first, last) == SAMPLE_SPAN and tickers == 40
+                [(rates,)] = con.execute("SELECT count(*) FROM raw.rates").fetchall()
+                [(marts,)] = con.execute(
+                    "SELECT count(*) FROM marts.relative_performance"
+                ).fetchall()
+                assert rates > 0 and marts > 0
 
-            # The backfill page: the range, and per asset the sessions targeted and done.
-            page.goto(f"{base}/runs/b/{backfill['id']}", wait_until="networkidle")
+            page.goto(f"{base}/runs/{run['id']}", wait_until="networkidle")
             _dismiss_community_dialog(page)
-            expect(page.get_by_text(f"{BACKFILL[0]}...{BACKFILL[1]}")).to_be_visible(timeout=60_000)
-            expect(page.get_by_role("link", name="raw / prices").first).to_be_visible()
-            expect(page.get_by_text("100% completed").first).to_be_visible()
-            page.screenshot(path=str(SCREENSHOTS / "backfill.png"), full_page=True)
-            page.goto(f"{base}/assets/raw/prices?view=partitions", wait_until="networkidle")
-            page.screenshot(path=str(SCREENSHOTS / "prices_partitions.png"))
+            expect(page.get_by_text("Success").first).to_be_visible(timeout=60_000)
+            page.screenshot(path=str(SCREENSHOTS / "materialize_all_run.png"), full_page=True)
 
             # The report asset's latest materialization shows its charts (Markdown images).
             page.goto(f"{base}/assets/report/rotation_report", wait_until="networkidle")
@@ -223,7 +205,3 @@ def test_backfill_the_sample_from_the_asset_graph(dagster_ui):
             page.screenshot(path=str(SCREENSHOTS / "report_asset.png"), full_page=True)
         finally:
             browser.close()
-
-
-def _tags(run: dict) -> dict[str, str]:
-    return {tag["key"]: tag["value"] for tag in run["tags"]}

@@ -1,14 +1,12 @@
-"""How the project runs unattended: the writers' pool, the run queue, retries, the UI host."""
+"""How the project runs unattended: the writer lock, the run queue, retries, the UI host."""
 
 import shutil
-from pathlib import Path
 
 import dagster as dg
 import pytest
 import requests
 
 from dagster_project.assets.ingest import INGEST_RETRY_POLICY, ingest_assets, worth_retrying
-from dagster_project.resources import WAREHOUSE_POOL
 from dagster_project.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
 from dagster_project.sources.base import SourceError, SourceUnavailable
 from dagster_project.warehouse import MixedSourceError, WarehouseLockedError
@@ -19,34 +17,30 @@ READERS = {"report__rotation_report"}
 """Steps that take the warehouse resource only to read its published copy."""
 
 
-def test_every_warehouse_writer_is_in_the_pool(dbt_manifest):
+def test_every_step_that_opens_the_warehouse_takes_its_writer_lock(dbt_manifest):
+    """The lock lives in the warehouse resource: a step opening the file without it (dbt
+    takes the file in a subprocess) would race another writer on DuckDB's lock."""
     from dagster_project.definitions import defs
 
-    writers = {}
+    steps = {}
     for assets_def in defs.resolve_asset_graph().assets_defs:
         if not assets_def.is_executable:  # an external table (raw/quarantine): no step
             continue
-        name = assets_def.node_def.name
-        if assets_def.required_resource_keys & WRITER_RESOURCES and name not in READERS:
-            writers[name] = assets_def.node_def.pool
-    assert {"raw__prices", "rotation_dbt_models", "published__warehouse"} <= set(writers)
-    assert {"raw_prices_gates", "raw_rates_gates"} <= set(writers)  # the quality gates
-    assert {name for name, pool in writers.items() if pool != WAREHOUSE_POOL} == set()
+        steps[assets_def.node_def.name] = assets_def.required_resource_keys
+    writers = {name for name, keys in steps.items() if keys & WRITER_RESOURCES}
+    assert {"raw__prices", "rotation_dbt_models", "published__warehouse"} <= writers
+    assert {"raw_prices_gates", "raw_rates_gates"} <= writers  # the quality gates
+    assert {name for name in writers if "warehouse" not in steps[name]} == set()
 
 
-def test_the_instance_queues_runs_and_gives_the_pool_one_slot(tmp_path, monkeypatch):
+def test_the_project_instance_is_stock_dagster_with_a_queue_of_one(tmp_path, monkeypatch):
     shutil.copy(DEFAULT_DAGSTER_HOME / "dagster.yaml", tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # as `.env` and `rotation` set it
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
-        storage = instance.event_log_storage
-        assert type(storage).__name__ == "BatchingSqliteEventLogStorage"
-        assert Path(storage._base_dir) == tmp_path / "history" / "runs"  # Dagster's usual place
+        # Dagster's own SQLite storage: nothing of ours sits between Dagster and its records.
+        assert type(instance.event_log_storage).__module__.startswith("dagster.")
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
-        pools = instance.get_concurrency_config().pool_config
-        assert pools.default_pool_limit == 1
-        assert pools.pool_granularity.value == "op"  # in-process CLI runs claim slots too
-        assert instance.run_monitoring_enabled
-        assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] > 0
+        assert instance.run_coordinator.inst_data.config_dict["max_concurrent_runs"] == 1
 
 
 def test_ingest_assets_retry_with_exponential_backoff_and_jitter():
@@ -87,3 +81,29 @@ def test_dagster_dev_serves_the_ui_on_localhost_only():
     for name in ("workspace.yaml", ".env", "README.md", "dagster_home/dagster.yaml"):
         text = (PROJECT_ROOT / name).read_text()
         assert "0.0.0.0" not in text and "--host" not in text.replace("--host 127.0.0.1", ""), name
+
+
+def test_a_build_is_one_run_recording_one_materialization_per_asset(built_sample):
+    """No partitions: the whole window loads in one run, and Dagster's bookkeeping is a few
+    hundred events (one per asset and check), not one per session and asset."""
+    instance, run_id = built_sample.instance, built_sample.outcome.run_id
+    materialized = built_sample.outcome.materialized
+    assert len(materialized) == len(set(materialized))
+    assert {"raw/prices", "raw/rates", "marts/relative_performance"} <= set(materialized)
+    records = instance.get_records_for_run(run_id, limit=100_000).records
+    assert len(records) < 2_000
+    assert all(
+        record.event_log_entry.dagster_event is None
+        or record.event_log_entry.dagster_event.partition is None
+        for record in records
+    )
+
+
+def test_a_window_the_source_does_not_cover_fails_the_load_and_changes_nothing(build):
+    import datetime as dt
+
+    outcome = build(start=dt.date(2001, 1, 2), end=dt.date(2001, 3, 30))
+    assert not outcome.ok
+    failures = "\n".join(outcome.failed_steps)
+    assert "raw.prices: source 'sample' has no rows for 2001-01-02..2001-03-30" in failures
+    assert "raw/prices" not in outcome.materialized

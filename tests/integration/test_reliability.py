@@ -404,7 +404,6 @@ def test_the_fred_key_never_leaves_the_fred_request(
             resources=resources,
             instance=instance,
             raise_on_error=False,
-            partition_key="2024-09-30",
         )
         stored = serialized_run(instance, result.run_id)
 

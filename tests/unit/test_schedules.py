@@ -48,7 +48,7 @@ def test_a_weekday_session_requests_a_build_ending_that_day(repository):
     assert result.skip_message is None
     [request] = result.run_requests
     assert request.run_key == "2026-11-27"
-    assert request.partition_key == "2026-11-27"  # the session's partition of raw/prices
+    assert request.partition_key is None  # nothing is partitioned: the window is the config
     assert request.tags[SESSION_TAG] == "2026-11-27"
     assert request.tags["rotation/source"] == "live"
     config = request.run_config["resources"]["source"]["config"]
