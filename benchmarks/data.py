@@ -21,9 +21,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dagster_project.settings import Settings
-from dagster_project.sources import build_source, default_window
-from dagster_project.sources.base import Window, as_batch, frame_chunks
+from dagster_project.lib.settings import Settings
+from dagster_project.lib.sources import build_source, default_window
+from dagster_project.lib.sources.base import Window, as_batch, frame_chunks
 
 TABLES = ("prices", "fundamentals", "rates", "universe", "valuation_snapshots")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.lib.settings import DBT_PROJECT_DIR
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
 MARTS = ("fct_daily_prices", "relative_performance", "pe_discount")

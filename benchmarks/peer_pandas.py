@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.lib.settings import DBT_PROJECT_DIR
 
 LOOKBACKS = {"1m": 21, "3m": 63, "6m": 126, "12m": 252}
 CORRELATION_WINDOW = 63

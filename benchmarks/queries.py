@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.settings import PROJECT_ROOT
+from dagster_project.lib.settings import PROJECT_ROOT
 
 README = PROJECT_ROOT / "README.md"
 SECTIONS = ("Query it", "Questions you can answer")

@@ -34,8 +34,8 @@ from benchmarks.agreement import check_agreement, check_inputs
 from benchmarks.buildlog import parse_build_log
 from benchmarks.measure import Measurement, run_measured
 from benchmarks.queries import readme_queries, time_queries
-from dagster_project.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
-from dagster_project.warehouse import sql_string
+from dagster_project.lib.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
+from dagster_project.lib.warehouse.store import sql_string
 
 BENCH_DIR = Path(__file__).resolve().parent
 PYTHON = sys.executable
@@ -146,7 +146,11 @@ def run(args) -> dict:
     # builds then measure building, not a one-off parse after someone edited a model.
     measured(
         "prepare_manifest",
-        [PYTHON, "-c", "from dagster_project.dbt_project import ensure_manifest as m; m()"],
+        [
+            PYTHON,
+            "-c",
+            "from dagster_project.defs.transform.project import ensure_manifest as m; m()",
+        ],
         scratch,
         env,
     )

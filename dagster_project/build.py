@@ -20,8 +20,8 @@ from typing import TypeVar
 import dagster as dg
 import psutil
 
+from dagster_project.lib.settings import Settings
 from dagster_project.progress import RunProgress
-from dagster_project.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from dagster_project import settings as cfg
+from dagster_project.lib import settings as cfg
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -44,13 +44,13 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"  Dagster instance: {home} (runs show in `uv run dagster dev`)",
         file=sys.stderr,
     )
-    from dagster_project.dbt_project import ensure_manifest
+    from dagster_project.defs.transform.project import ensure_manifest
 
     ensure_manifest()
     import dagster as dg
 
     from dagster_project.build import BuildStopped, reclaim_dead_runs, run_build
-    from dagster_project.warehouse import published_path
+    from dagster_project.lib.warehouse.store import published_path
 
     try:
         with dg.DagsterInstance.get() as instance:
@@ -84,7 +84,7 @@ def _print_quarantine(warehouse: Path) -> None:
     """List what the quality gates keep out of the marts, with the query for all of it."""
     import duckdb
 
-    from dagster_project.warehouse import WarehouseError, connect, open_quarantine
+    from dagster_project.lib.warehouse.store import WarehouseError, connect, open_quarantine
 
     try:
         with connect(warehouse, read_only=True) as con:
@@ -117,8 +117,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
         import dagster as dg
 
         from dagster_project.build import run_build
-        from dagster_project.dbt_project import ensure_manifest
         from dagster_project.definitions import CLAIMS_JOB_NAME
+        from dagster_project.defs.transform.project import ensure_manifest
 
         cfg.ensure_dagster_home()
         ensure_manifest()
@@ -129,7 +129,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
         if not outcome.ok:
             print(outcome.failure_report(), file=sys.stderr)
             return EXIT_FAILED
-    from dagster_project.warehouse import WarehouseError, connect, published_path
+    from dagster_project.lib.warehouse.store import WarehouseError, connect, published_path
 
     columns = "*" if args.format != "table" else LEDGER_COLUMNS
     try:
@@ -156,8 +156,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     settings = _apply_common(args)
-    from dagster_project.report.writer import ReportError, write_report
-    from dagster_project.warehouse import published_path
+    from dagster_project.lib.report.writer import ReportError, write_report
+    from dagster_project.lib.warehouse.store import published_path
 
     try:
         result = write_report(
@@ -179,8 +179,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     settings = _apply_common(args)
-    from dagster_project.report.docs import DocsError, build_docs
-    from dagster_project.warehouse import published_path
+    from dagster_project.lib.report.docs import DocsError, build_docs
+    from dagster_project.lib.warehouse.store import published_path
 
     try:
         result = build_docs(published_path(settings.warehouse), cfg.docs_dir(settings.warehouse))
@@ -194,7 +194,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_sql(args: argparse.Namespace) -> int:
     settings = _apply_common(args)
-    from dagster_project.warehouse import WarehouseError, connect, published_path
+    from dagster_project.lib.warehouse.store import WarehouseError, connect, published_path
 
     target = published_path(settings.warehouse)
     try:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.assets.claims import raw_claims
-from dagster_project.assets.dbt import rotation_dbt_models
-from dagster_project.assets.ingest import ingest_assets
-from dagster_project.assets.publish import build_published_warehouse
-from dagster_project.assets.report import rotation_report
-from dagster_project.checks.fetch_failures import fetch_failure_checks
-from dagster_project.checks.raw_quality import quarantine_table, raw_quality_checks
-from dagster_project.dbt_project import dbt_resource
-from dagster_project.resources import ClaimsResource, SourceResource, WarehouseResource
-from dagster_project.schedules import build_nightly_schedule, with_nightly_freshness
-from dagster_project.settings import Settings
+from dagster_project.defs.ingest.claims import raw_claims
+from dagster_project.defs.ingest.loads import ingest_assets
+from dagster_project.defs.quality.fetch_failures import fetch_failure_checks
+from dagster_project.defs.quality.raw_gates import quarantine_table, raw_quality_checks
+from dagster_project.defs.report.publish import build_published_warehouse
+from dagster_project.defs.report.report_asset import rotation_report
+from dagster_project.defs.resources import ClaimsResource, SourceResource, WarehouseResource
+from dagster_project.defs.schedules import build_nightly_schedule, with_nightly_freshness
+from dagster_project.defs.transform.dbt import rotation_dbt_models
+from dagster_project.defs.transform.project import dbt_resource
+from dagster_project.lib.settings import Settings
 
 BUILD_JOB_NAME = "build_all"
 CLAIMS_JOB_NAME = "claims_ledger"

@@ -12,14 +12,14 @@ os.environ.setdefault("YF_DISABLE_CURL_CFFI", "1")
 import pytest  # noqa: E402
 import yfinance  # noqa: E402, F401
 
-from dagster_project.settings import ENV_WAREHOUSE
+from dagster_project.lib.settings import ENV_WAREHOUSE
 from tests.replay.fixtures import fred_server, yahoo, yfinance_cache  # noqa: E402, F401
 
 
 @pytest.fixture(scope="session")
 def dbt_manifest():
     """dagster-dbt builds its assets from the manifest: parse the dbt project once."""
-    from dagster_project.dbt_project import ensure_manifest
+    from dagster_project.defs.transform.project import ensure_manifest
 
     return ensure_manifest()
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
+from dagster_project.lib.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from dagster_project.build import BuildOutcome, run_build
-from dagster_project.settings import ENV_WAREHOUSE, Settings
+from dagster_project.lib.settings import ENV_WAREHOUSE, Settings
 
 SMALL = {"sample_tickers": 40, "sample_years": 3}
 

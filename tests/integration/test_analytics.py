@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from dagster_project.build import run_build
-from dagster_project.settings import ENV_WAREHOUSE, Settings
-from dagster_project.warehouse import published_path
+from dagster_project.lib.settings import ENV_WAREHOUSE, Settings
+from dagster_project.lib.warehouse.store import published_path
 from tests.integration.conftest import SMALL
 
 pytestmark = pytest.mark.slow

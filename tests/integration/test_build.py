@@ -8,10 +8,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project import resources
-from dagster_project.quality import anomalies
-from dagster_project.sources.base import as_frame
-from dagster_project.warehouse import published_path
+from dagster_project.defs import resources
+from dagster_project.lib.quality import anomalies
+from dagster_project.lib.sources.base import as_frame
+from dagster_project.lib.warehouse.store import published_path
 
 pytestmark = pytest.mark.slow
 
@@ -316,7 +316,7 @@ def test_the_sample_markets_extremes_meet_the_gates(build, warehouse_path):
     the crash and spike stand, the bad tick is quarantined, the reverse split is no move,
     the delisting is a warning, negative real yields and VIX levels pass their ranges
     (^RUT's early end, at the sample's end: ``test_an_index_that_ends_early_is_a_warning``)."""
-    from dagster_project.sources.sample import extremes
+    from dagster_project.lib.sources.sample import extremes
 
     outcome = build(
         sample_tickers=45, sample_years=None, start=dt.date(2008, 9, 2), end=dt.date(2016, 6, 30)

@@ -9,10 +9,10 @@ import textwrap
 import duckdb
 import pytest
 
-from dagster_project.claims import read_claims_file
 from dagster_project.cli import main
-from dagster_project.settings import DEFAULT_CLAIMS_FILE, DEFAULT_DAGSTER_HOME
-from dagster_project.warehouse import published_path
+from dagster_project.lib.claims import read_claims_file
+from dagster_project.lib.settings import DEFAULT_CLAIMS_FILE, DEFAULT_DAGSTER_HOME
+from dagster_project.lib.warehouse.store import published_path
 
 pytestmark = pytest.mark.slow
 

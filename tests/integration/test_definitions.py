@@ -3,7 +3,7 @@ import sys
 
 import dagster as dg
 
-from dagster_project.settings import PROJECT_ROOT
+from dagster_project.lib.settings import PROJECT_ROOT
 
 
 def test_all_definitions_load(dbt_manifest):

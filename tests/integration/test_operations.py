@@ -6,10 +6,10 @@ import dagster as dg
 import pytest
 import requests
 
-from dagster_project.assets.ingest import INGEST_RETRY_POLICY, ingest_assets, worth_retrying
-from dagster_project.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
-from dagster_project.sources.base import SourceError, SourceUnavailable
-from dagster_project.warehouse import MixedSourceError, WarehouseLockedError
+from dagster_project.defs.ingest.loads import INGEST_RETRY_POLICY, ingest_assets, worth_retrying
+from dagster_project.lib.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
+from dagster_project.lib.sources.base import SourceError, SourceUnavailable
+from dagster_project.lib.warehouse.store import MixedSourceError, WarehouseLockedError
 
 WRITER_RESOURCES = {"warehouse", "dbt"}
 """A step with either resource opens the warehouse file for writing (dbt writes the marts)."""

@@ -16,7 +16,7 @@ import dagster as dg
 import pytest
 
 from dagster_project.build import run_build
-from dagster_project.settings import DEFAULT_DAGSTER_HOME, ENV_WAREHOUSE, Settings
+from dagster_project.lib.settings import DEFAULT_DAGSTER_HOME, ENV_WAREHOUSE, Settings
 from tests.integration.conftest import SMALL
 
 SERVER_URL = os.environ.get("ROTATION_TEST_POSTGRES_URL")

@@ -12,10 +12,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project import warehouse as wh
 from dagster_project.build import BuildOutcome, run_build
-from dagster_project.schemas import RATES
-from dagster_project.settings import Settings
+from dagster_project.lib.settings import Settings
+from dagster_project.lib.warehouse import store as wh
+from dagster_project.lib.warehouse.schemas import RATES
 from tests.replay.fred import FIXTURES as FRED_FIXTURES
 from tests.replay.fred import VALID_KEY
 from tests.replay.yahoo import FIXTURES as YAHOO_FIXTURES

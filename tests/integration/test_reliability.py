@@ -15,13 +15,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project import warehouse as wh
-from dagster_project.assets.ingest import raw_rates
 from dagster_project.build import run_build
 from dagster_project.cli import main
-from dagster_project.resources import SourceResource, WarehouseResource
-from dagster_project.schemas import PRICES, RATES
-from dagster_project.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT, Settings
+from dagster_project.defs.ingest.loads import raw_rates
+from dagster_project.defs.resources import SourceResource, WarehouseResource
+from dagster_project.lib.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT, Settings
+from dagster_project.lib.warehouse import store as wh
+from dagster_project.lib.warehouse.schemas import PRICES, RATES
 from tests.integration.reliability_children import (
     LOADED_AT,
     price_frame,
@@ -194,7 +194,7 @@ def test_yahoo_throttling_and_fred_timeouts_fail_the_run_cleanly(
 ):
     from dagster._core.execution.plan import active
 
-    from dagster_project.sources.live import fred, source
+    from dagster_project.lib.sources.live import fred, source
 
     monkeypatch.setattr(active, "time", FastClock())
     series = tmp_path / "fred_series.yaml"
@@ -358,8 +358,8 @@ def test_rotation_sql_cannot_change_the_warehouse(cli, tmp_path, statement):
 
 
 def test_symbols_from_config_are_checked_before_any_source_uses_them(tmp_path):
-    from dagster_project.sources.base import SourceError
-    from dagster_project.sources.sample.universe import load_universe
+    from dagster_project.lib.sources.base import SourceError
+    from dagster_project.lib.sources.sample.universe import load_universe
 
     path = tmp_path / "universe.yaml"
     path.write_text('tickers:\n  - {ticker: "SPY\'; DROP TABLE raw.prices; --", kind: etf}\n')
@@ -368,8 +368,8 @@ def test_symbols_from_config_are_checked_before_any_source_uses_them(tmp_path):
 
 
 def test_the_claims_file_uses_the_sources_symbol_patterns():
-    from dagster_project.claims import validate_claim
-    from dagster_project.sources.symbols import SERIES_PATTERN, TICKER_PATTERN
+    from dagster_project.lib.claims import validate_claim
+    from dagster_project.lib.sources.symbols import SERIES_PATTERN, TICKER_PATTERN
 
     base = {"id": "x", "text": "t", "start": "2024-01-02", "end": "2024-02-01", "claimed": 0.1}
     bad_ticker = validate_claim({**base, "metric": "return", "ticker": "SPY/../../etc"}, 0)

@@ -7,12 +7,12 @@ import re
 import dagster as dg
 import pytest
 
-from dagster_project.assets.report import rotation_report
 from dagster_project.cli import main
-from dagster_project.report.docs import external_assets
-from dagster_project.report.html import SYNTHETIC_LABEL
-from dagster_project.resources import WarehouseResource
-from dagster_project.settings import ENV_WAREHOUSE, docs_dir, reports_dir
+from dagster_project.defs.report.report_asset import rotation_report
+from dagster_project.defs.resources import WarehouseResource
+from dagster_project.lib.report.docs import external_assets
+from dagster_project.lib.report.html import SYNTHETIC_LABEL
+from dagster_project.lib.settings import ENV_WAREHOUSE, docs_dir, reports_dir
 
 pytestmark = pytest.mark.slow
 

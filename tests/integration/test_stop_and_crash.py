@@ -19,9 +19,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project import warehouse as wh
 from dagster_project.build import reclaim_dead_runs
-from dagster_project.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
+from dagster_project.lib.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
+from dagster_project.lib.warehouse import store as wh
 from tests.integration.conftest import SMALL
 
 GUARD_SECONDS = 600

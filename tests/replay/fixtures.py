@@ -22,8 +22,8 @@ def yfinance_cache(tmp_path_factory):
 @pytest.fixture
 def yahoo(monkeypatch, yfinance_cache) -> YahooReplay:
     """Every Yahoo request of the live source answered from ``tests/fixtures/yahoo``."""
-    from dagster_project.sources.live import source, yahoo_session
-    from dagster_project.sources.live.retry import NO_WAIT
+    from dagster_project.lib.sources.live import source, yahoo_session
+    from dagster_project.lib.sources.live.retry import NO_WAIT
 
     replay = YahooReplay()
     monkeypatch.setattr(yahoo_session, "new_session", replay.session)
@@ -35,7 +35,7 @@ def yahoo(monkeypatch, yfinance_cache) -> YahooReplay:
 @pytest.fixture
 def fred_server(monkeypatch):
     """A local FRED on 127.0.0.1 set as fredapi's root and the keyless CSV URL."""
-    from dagster_project.sources.live import fred
+    from dagster_project.lib.sources.live import fred
 
     with local_fred() as server:
         monkeypatch.setattr(fred, "FRED_API_ROOT", f"{server.root}/fred")

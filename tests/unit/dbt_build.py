@@ -16,8 +16,8 @@ import pytest
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
 
-from dagster_project.assets.dbt import ENV_TESTS_SINCE
-from dagster_project.warehouse import ensure_raw_schema
+from dagster_project.defs.transform.dbt import ENV_TESTS_SINCE
+from dagster_project.lib.warehouse.store import ensure_raw_schema
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 

@@ -7,15 +7,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project import warehouse as wh
-from dagster_project.checks.raw_quality import (
-    fed_inputs_missing,
-    judge_prices,
-    nyse_days,
-)
-from dagster_project.quality import anomalies
-from dagster_project.quality.series_ranges import kind_of, range_table
-from dagster_project.settings import GateSettings, SettingsError
+from dagster_project.defs.quality.raw_gates import fed_inputs_missing
+from dagster_project.lib.quality import anomalies
+from dagster_project.lib.quality.raw_checks import judge_prices, nyse_days
+from dagster_project.lib.quality.series_ranges import kind_of, range_table
+from dagster_project.lib.settings import GateSettings, SettingsError
+from dagster_project.lib.warehouse import store as wh
 
 LOADED = dt.datetime(2024, 8, 1)
 GATES = GateSettings()

@@ -3,8 +3,8 @@ import textwrap
 
 import pytest
 
-from dagster_project import claims as ledger
-from dagster_project.settings import DEFAULT_CLAIMS_FILE
+from dagster_project.lib import claims as ledger
+from dagster_project.lib.settings import DEFAULT_CLAIMS_FILE
 
 TICKERS = {"^RUT", "^GSPC", "IWM", "SPY"}
 SERIES = {"DFEDTARU", "DGS10"}

@@ -19,12 +19,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project import warehouse as wh
-from dagster_project.assets.dbt import data_tests_since, latest_load, record_tested
-from dagster_project.schemas import FUNDAMENTALS, PRICES, UNIVERSE
-from dagster_project.sources import Window
-from dagster_project.sources.base import FrameChunks, as_frame
-from dagster_project.sources.sample import SampleSource
+from dagster_project.defs.transform.dbt import data_tests_since, latest_load, record_tested
+from dagster_project.lib.sources import Window
+from dagster_project.lib.sources.base import FrameChunks, as_frame
+from dagster_project.lib.sources.sample import SampleSource
+from dagster_project.lib.warehouse import store as wh
+from dagster_project.lib.warehouse.schemas import FUNDAMENTALS, PRICES, UNIVERSE
 from tests.unit.dbt_build import invoke_dbt
 
 pytestmark = pytest.mark.slow

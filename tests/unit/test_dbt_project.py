@@ -200,8 +200,8 @@ def test_fed_policy_regime(warehouse):
 
 
 def test_parsing_keeps_dbt_partial_parse_state_and_leaves_no_scratch_folder(tmp_path):
-    from dagster_project.dbt_project import ensure_manifest, finish_run_target
-    from dagster_project.settings import DBT_PROJECT_DIR
+    from dagster_project.defs.transform.project import ensure_manifest, finish_run_target
+    from dagster_project.lib.settings import DBT_PROJECT_DIR
 
     target = DBT_PROJECT_DIR / "target"
     (target / ".parse-left-by-a-killed-process").mkdir(parents=True, exist_ok=True)

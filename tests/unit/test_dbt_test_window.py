@@ -14,14 +14,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project import warehouse as wh
-from dagster_project.assets.dbt import (
+from dagster_project.defs.transform.dbt import (
     QUARTER_LOOKBACK,
     data_tests_since,
     dbt_tested_through,
     latest_load,
     record_tested,
 )
+from dagster_project.lib.warehouse import store as wh
 from tests.unit.dbt_build import invoke_dbt
 
 T1, T2 = dt.datetime(2025, 1, 1, 22), dt.datetime(2025, 1, 2, 22)

@@ -4,7 +4,7 @@ import dagster as dg
 from dagster._utils.error import SerializableErrorInfo
 
 from dagster_project.build import root_cause
-from dagster_project.checks.fetch_failures import describe, failures_of
+from dagster_project.defs.quality.fetch_failures import describe, failures_of
 
 
 def test_failures_are_read_back_from_materialization_metadata():

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dagster_project.schemas import FUNDAMENTALS, PRICES, RATES, UNIVERSE
-from dagster_project.settings import Settings
-from dagster_project.sources import build_source, default_window
-from dagster_project.sources.base import SourceError, Window
-from dagster_project.sources.files import FilesSource
+from dagster_project.lib.settings import Settings
+from dagster_project.lib.sources import build_source, default_window
+from dagster_project.lib.sources.base import SourceError, Window
+from dagster_project.lib.sources.files import FilesSource
+from dagster_project.lib.warehouse.schemas import FUNDAMENTALS, PRICES, RATES, UNIVERSE
 
 YAHOO_HEADER = "Date,Open,High,Low,Close,Adj Close,Volume,Dividends,Stock Splits"
 ALL = Window(dt.date(2000, 1, 1), dt.date(2030, 1, 1))

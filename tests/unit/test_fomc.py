@@ -7,8 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dagster_project.sources.sample import fomc
-from dagster_project.sources.sample.fomc import FOMC_DECISIONS, regime_on, target_on
+from dagster_project.lib.sources.sample import fomc
+from dagster_project.lib.sources.sample.fomc import FOMC_DECISIONS, regime_on, target_on
 
 
 def decision_on(day: str) -> fomc.FomcDecision:

@@ -7,16 +7,16 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dagster_project.schemas import FUNDAMENTALS, RATES, VALUATION_SNAPSHOTS
-from dagster_project.sources.base import SourceError, Window
-from dagster_project.sources.live import LiveSource
-from dagster_project.sources.live.fred import FredClient, FredKeyError, RateLimiter, fetch_rates
-from dagster_project.sources.live.retry import NO_WAIT
-from dagster_project.sources.live.yahoo_fundamentals import (
+from dagster_project.lib.sources.base import SourceError, Window
+from dagster_project.lib.sources.live import LiveSource
+from dagster_project.lib.sources.live.fred import FredClient, FredKeyError, RateLimiter, fetch_rates
+from dagster_project.lib.sources.live.retry import NO_WAIT
+from dagster_project.lib.sources.live.yahoo_fundamentals import (
     period_end_for,
     quarter_end_months,
     splits_after,
 )
+from dagster_project.lib.warehouse.schemas import FUNDAMENTALS, RATES, VALUATION_SNAPSHOTS
 from tests.replay.fred import VALID_KEY
 
 WINDOW = Window(dt.date(2023, 1, 1), dt.date(2024, 9, 30))

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 import requests
 
-from dagster_project.sources.base import HeldPrices, SourceError, Window
-from dagster_project.sources.live.fred import scrub
-from dagster_project.sources.live.retry import Backoff, is_network_error, retry
-from dagster_project.sources.live.yahoo_prices import plan_starts, refetch_reason
-from dagster_project.sources.symbols import checked_series, checked_ticker
-from dagster_project.sources.yahoo_layout import as_traded, split_factor_after
+from dagster_project.lib.sources.base import HeldPrices, SourceError, Window
+from dagster_project.lib.sources.live.fred import scrub
+from dagster_project.lib.sources.live.retry import Backoff, is_network_error, retry
+from dagster_project.lib.sources.live.yahoo_prices import plan_starts, refetch_reason
+from dagster_project.lib.sources.symbols import checked_series, checked_ticker
+from dagster_project.lib.sources.yahoo_layout import as_traded, split_factor_after
 
 
 class Flaky:
@@ -152,9 +152,9 @@ def test_scrub_masks_the_secret():
 
 
 def test_the_factory_builds_live_and_its_window_runs_to_today():
-    from dagster_project.settings import Settings
-    from dagster_project.sources import build_source, default_window
-    from dagster_project.sources.live import LiveSource
+    from dagster_project.lib.settings import Settings
+    from dagster_project.lib.sources import build_source, default_window
+    from dagster_project.lib.sources.live import LiveSource
 
     assert isinstance(build_source(Settings(source="live")), LiveSource)
     window = default_window(Settings(source="live"))

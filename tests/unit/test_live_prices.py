@@ -8,11 +8,11 @@ import json
 import pandas as pd
 import pytest
 
-from dagster_project import warehouse as wh
-from dagster_project.schemas import PRICES
-from dagster_project.sources.base import HeldPrices, SourceError, Window
-from dagster_project.sources.live import LiveSource
-from dagster_project.sources.live.retry import Backoff
+from dagster_project.lib.sources.base import HeldPrices, SourceError, Window
+from dagster_project.lib.sources.live import LiveSource
+from dagster_project.lib.sources.live.retry import Backoff
+from dagster_project.lib.warehouse import store as wh
+from dagster_project.lib.warehouse.schemas import PRICES
 from tests.replay.fixtures import TEST_UNIVERSE
 from tests.replay.yahoo import FIXTURES
 

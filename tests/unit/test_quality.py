@@ -4,14 +4,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project import warehouse as wh
-from dagster_project.checks.raw_quality import check_prices, nyse_days
-from dagster_project.quality.validation import (
+from dagster_project.lib.quality.raw_checks import check_prices, nyse_days
+from dagster_project.lib.quality.validation import (
     load_suite_json,
     validate_frame,
     validate_in_duckdb,
     violation_sql,
 )
+from dagster_project.lib.warehouse import store as wh
 
 LOADED = dt.datetime(2024, 8, 1)
 

@@ -3,8 +3,8 @@
 
 import yaml
 
-from dagster_project.schemas import QUARANTINE, RAW_TABLES
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.lib.settings import DBT_PROJECT_DIR
+from dagster_project.lib.warehouse.schemas import QUARANTINE, RAW_TABLES
 
 SOURCES_FILE = DBT_PROJECT_DIR / "models" / "staging" / "raw" / "_raw__sources.yml"
 

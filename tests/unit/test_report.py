@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from dagster_project.cli import main
-from dagster_project.report import charts, queries
-from dagster_project.report.charts import Chart
-from dagster_project.report.docs import external_assets, make_offline
-from dagster_project.report.html import SYNTHETIC_LABEL, chart_markdown, render_report
+from dagster_project.lib.report import charts, queries
+from dagster_project.lib.report.charts import Chart
+from dagster_project.lib.report.docs import external_assets, make_offline
+from dagster_project.lib.report.html import SYNTHETIC_LABEL, chart_markdown, render_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DAYS = pd.bdate_range("2024-06-03", periods=60)
@@ -243,8 +243,8 @@ def test_commands_say_to_build_first_when_nothing_is_published(
 
 
 def test_only_the_chart_marts_and_what_is_built_on_them_wait_for_dbt_to_exit():
-    from dagster_project.assets.dbt import rotation_dbt_models
-    from dagster_project.assets.report import MART_METADATA, chart_marts_and_dependents
+    from dagster_project.defs.report.report_asset import MART_METADATA, chart_marts_and_dependents
+    from dagster_project.defs.transform.dbt import rotation_dbt_models
 
     holding = chart_marts_and_dependents(rotation_dbt_models.asset_deps)
     keys = {"/".join(key.path) for key in holding}

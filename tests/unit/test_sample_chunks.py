@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from dagster_project.sources.base import FrameChunks, Window, as_frame, frame_chunks
-from dagster_project.sources.sample import SampleSource
-from dagster_project.sources.sample.extremes import DELISTED, EARLY_INDEX_END
-from dagster_project.sources.sample.generator import date_major
-from dagster_project.sources.sample.prices import price_frame, simulate_prices
-from dagster_project.sources.sample.randomness import (
+from dagster_project.lib.sources.base import FrameChunks, Window, as_frame, frame_chunks
+from dagster_project.lib.sources.sample import SampleSource
+from dagster_project.lib.sources.sample.extremes import DELISTED, EARLY_INDEX_END
+from dagster_project.lib.sources.sample.generator import date_major
+from dagster_project.lib.sources.sample.prices import price_frame, simulate_prices
+from dagster_project.lib.sources.sample.randomness import (
     WEEKDAYS_PER_YEAR,
     Stream,
     YearStreams,
@@ -21,7 +21,7 @@ from dagster_project.sources.sample.randomness import (
     student_t,
     year_rng,
 )
-from dagster_project.sources.sample.traits import instrument_traits
+from dagster_project.lib.sources.sample.traits import instrument_traits
 
 
 @pytest.fixture(scope="module")

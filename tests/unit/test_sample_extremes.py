@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from dagster_project.sources.base import Window, as_frame
-from dagster_project.sources.sample import SampleSource
-from dagster_project.sources.sample.calibration import JUMPS
-from dagster_project.sources.sample.extremes import (
+from dagster_project.lib.sources.base import Window, as_frame
+from dagster_project.lib.sources.sample import SampleSource
+from dagster_project.lib.sources.sample.calibration import JUMPS
+from dagster_project.lib.sources.sample.extremes import (
     BAD_TICK,
     DATED_EVENTS,
     DELISTED,
@@ -27,10 +27,10 @@ from dagster_project.sources.sample.extremes import (
     STANDING_CRASH,
     STANDING_SPIKE,
 )
-from dagster_project.sources.sample.generator import date_major
-from dagster_project.sources.sample.randomness import Stream
-from dagster_project.sources.sample.traits import instrument_traits
-from dagster_project.sources.sample.universe import SMALL_CAP, load_universe, scale_universe
+from dagster_project.lib.sources.sample.generator import date_major
+from dagster_project.lib.sources.sample.randomness import Stream
+from dagster_project.lib.sources.sample.traits import instrument_traits
+from dagster_project.lib.sources.sample.universe import SMALL_CAP, load_universe, scale_universe
 
 EVENTS_N = 41
 """Tickers of the event sample: the smallest N that keeps every event's ticker."""

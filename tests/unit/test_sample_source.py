@@ -10,11 +10,10 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from dagster_project.schemas import FUNDAMENTALS, PRICES, RATES, UNIVERSE, RawTable
-from dagster_project.sources.base import Window, as_frame
-from dagster_project.sources.sample import SampleSource
-from dagster_project.sources.sample.extremes import DELISTED, EARLY_INDEX_END
-from dagster_project.sources.sample.universe import (
+from dagster_project.lib.sources.base import Window, as_frame
+from dagster_project.lib.sources.sample import SampleSource
+from dagster_project.lib.sources.sample.extremes import DELISTED, EARLY_INDEX_END
+from dagster_project.lib.sources.sample.universe import (
     LARGE_CAP,
     SECTORS,
     SMALL_CAP,
@@ -22,6 +21,7 @@ from dagster_project.sources.sample.universe import (
     load_universe,
     share_evenly,
 )
+from dagster_project.lib.warehouse.schemas import FUNDAMENTALS, PRICES, RATES, UNIVERSE, RawTable
 
 END = dt.date(2025, 12, 31)
 FIXED_TICKERS = 29

@@ -6,9 +6,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from dagster_project.nyse import closed_reason
-from dagster_project.resources import SourceResource
-from dagster_project.schedules import (
+from dagster_project.defs.resources import SourceResource
+from dagster_project.defs.schedules import (
     FRESH_MARTS,
     NIGHTLY_SCHEDULE_NAME,
     SESSION_TAG,
@@ -17,7 +16,8 @@ from dagster_project.schedules import (
     market_date,
     nightly_run_config,
 )
-from dagster_project.settings import Settings
+from dagster_project.lib.calendar import closed_reason
+from dagster_project.lib.settings import Settings
 
 NEW_YORK = ZoneInfo("America/New_York")
 

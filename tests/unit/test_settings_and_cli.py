@@ -4,10 +4,10 @@ import pandas as pd
 import pytest
 
 from dagster_project.cli import format_frame, main
-from dagster_project.settings import DuckDBSettings, Settings, SettingsError
-from dagster_project.sources import Window, build_source, default_window, sample_span
-from dagster_project.sources.base import as_frame
-from dagster_project.sources.sample import extremes
+from dagster_project.lib.settings import DuckDBSettings, Settings, SettingsError
+from dagster_project.lib.sources import Window, build_source, default_window, sample_span
+from dagster_project.lib.sources.base import as_frame
+from dagster_project.lib.sources.sample import extremes
 
 
 def test_settings_default_to_the_sample_and_the_project_warehouse():

@@ -4,9 +4,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project import warehouse as wh
-from dagster_project.schemas import PRICES, RATES
-from dagster_project.sources.base import Window
+from dagster_project.lib.sources.base import Window
+from dagster_project.lib.warehouse import store as wh
+from dagster_project.lib.warehouse.schemas import PRICES, RATES
 
 LOADED_AT = dt.datetime(2026, 1, 1, 12, 0)
 

@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dagster_project import warehouse as wh
-from dagster_project.schemas import PRICES, UNIVERSE
-from dagster_project.sources.base import FrameChunks, Window
+from dagster_project.lib.sources.base import FrameChunks, Window
+from dagster_project.lib.warehouse import store as wh
+from dagster_project.lib.warehouse.schemas import PRICES, UNIVERSE
 
 LOADED_AT = dt.datetime(2026, 1, 1, 12, 0)
 DAYS = ["2024-01-02", "2024-01-03", "2024-01-04"]

@@ -1,0 +1,163 @@
+"""One self-contained HTML page: inline CSS, charts as base64 data URIs, no scripts.
+
+Nothing is fetched when the page opens (no CDN, fonts or JavaScript), so it can be
+mailed, archived or opened offline and always shows what the build saw.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from dagster_project.lib.report.charts import Chart
+
+SYNTHETIC_LABEL = "Synthetic sample data"
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
+       max-width: 1100px; color: #222; padding: 0 1rem; }
+header { border-bottom: 2px solid #ddd; margin-bottom: 1.5rem; }
+.synthetic { background: #fff3cd; border: 2px solid #e0a800; color: #7a5a00; padding: .6rem 1rem;
+             font-size: 1.2rem; font-weight: 700; margin: 1rem 0; }
+.meta { color: #555; font-size: .9rem; }
+figure { margin: 0 0 2rem 0; }
+figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { color: #555; font-size: .9rem; }
+.figures td, .figures th { padding: .2rem .8rem; text-align: left; }
+table.claims { border-collapse: collapse; font-size: .85rem; width: 100%; }
+table.claims th, table.claims td { border: 1px solid #ddd; padding: .3rem .5rem;
+                                   vertical-align: top; }
+table.claims th { background: #f5f5f5; }
+.verdict-supported { background: #d4edda; font-weight: 600; }
+.verdict-contradicted { background: #f8d7da; font-weight: 600; }
+.verdict-no_data { background: #e2e3e5; }
+"""
+
+CLAIM_COLUMNS = {
+    "claim_id": "Claim",
+    "claim_text": "Text",
+    "subject": "Subject",
+    "claimed_value": "Claimed",
+    "measured_value": "Measured",
+    "measured_from": "From",
+    "measured_to": "To",
+    "verdict": "Verdict",
+}
+
+
+def png_data_uri(png: bytes) -> str:
+    """A ``data:`` URI for a PNG, so the image travels inside the page (or metadata)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def chart_markdown(chart: Chart, synthetic: bool = False) -> str:
+    """The chart as Markdown for Dagster metadata: the UI renders the embedded image."""
+    label = f"**{SYNTHETIC_LABEL}**\n\n" if synthetic else ""
+    return (
+        f"{label}**{chart.title}**\n\n![{chart.title}]({png_data_uri(chart.png)})\n\n"
+        f"{chart.caption}"
+    )
+
+
+def _cell(value) -> str:
+    """A table cell's text: dates as ``YYYY-MM-DD``, numbers to 4 decimals, gaps empty."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def claims_table(claims: pd.DataFrame) -> str:
+    """The ledger as an HTML table, one row per claim, verdict cells coloured by verdict."""
+    if claims.empty:
+        return "<p>No claims in the ledger.</p>"
+    head = "".join(f"<th>{html.escape(label)}</th>" for label in CLAIM_COLUMNS.values())
+    rows = []
+    for record in claims.to_dict("records"):
+        cells = []
+        for column in CLAIM_COLUMNS:
+            text, css = _cell(record.get(column)), ""
+            if column == "verdict":
+                css = f' class="verdict-{html.escape(text)}"'
+                reason = _cell(record.get("no_data_reason"))
+                text = f"{text}: {reason}" if reason else text
+            cells.append(f"<td{css}>{html.escape(text)}</td>")
+        rows.append(f'<tr id="claim-{html.escape(str(record["claim_id"]))}">{"".join(cells)}</tr>')
+    body = "".join(rows)
+    return f'<table class="claims"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def verdict_counts(claims: pd.DataFrame) -> str:
+    """``3 supported, 1 contradicted, 0 no_data``: the ledger at a glance."""
+    counts = claims["verdict"].value_counts().to_dict() if not claims.empty else {}
+    return ", ".join(f"{counts.get(v, 0)} {v}" for v in ("supported", "contradicted", "no_data"))
+
+
+def figures_table(figures: Mapping[str, float]) -> str:
+    """The key figures as a two-column table, as the marts store them (returns and the
+    discount as fractions, the target rate in percent), so they match SQL answers."""
+    rows = "".join(
+        f"<tr><th>{html.escape(name)}</th><td>{value:.4f}</td></tr>"
+        for name, value in figures.items()
+    )
+    return f'<table class="figures">{rows}</table>'
+
+
+def render_report(
+    *,
+    sources: Sequence[str],
+    synthetic: bool,
+    as_of: str,
+    generated_at: str,
+    warehouse: str,
+    charts: Sequence[Chart],
+    figures: Mapping[str, float],
+    claims: pd.DataFrame,
+) -> str:
+    """The whole page. Keyword-only so a caller cannot swap two strings by position."""
+    source_text = ", ".join(sources) or "unknown"
+    banner = (
+        f'<div class="synthetic" id="synthetic">{SYNTHETIC_LABEL}: generated by the sample '
+        "source; the market is not real (the FOMC decisions are), so figures and verdicts "
+        "illustrate the method, not the market.</div>"
+        if synthetic
+        else ""
+    )
+    sections = "".join(
+        f'<section id="{html.escape(c.name)}"><h2>{html.escape(c.title)}</h2><figure>'
+        f'<img alt="{html.escape(c.title)}" src="{png_data_uri(c.png)}">'
+        f"<figcaption>{html.escape(c.caption)}</figcaption></figure></section>"
+        for c in charts
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Small vs large caps and the Fed: rotation report</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<header>
+<h1>Small vs large caps and the Fed</h1>
+{banner}
+<p class="meta">Source: <strong>{html.escape(source_text)}</strong>
+ &middot; data to {html.escape(as_of)} &middot; generated {html.escape(generated_at)}
+ &middot; warehouse {html.escape(warehouse)}</p>
+</header>
+<section id="key-figures"><h2>Key figures</h2>{figures_table(figures)}</section>
+{sections}
+<section id="claims"><h2>Claims ledger</h2>
+<p>{html.escape(verdict_counts(claims))}</p>
+{claims_table(claims)}
+</section>
+</body>
+</html>
+"""

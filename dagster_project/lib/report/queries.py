@@ -1,0 +1,179 @@
+"""What the report reads from the marts: one small query per chart, and the key figures.
+
+Each reader takes an open DuckDB connection (the published copy for the report, the
+live warehouse right after dbt for the mart assets' metadata) and returns a plain frame,
+so the charts never see SQL and can be tested on hand-made frames.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from dagster_project.lib.sources.sample import SampleSource
+
+SIZE_PAIRS = ("IWM/SPY", "^RUT/^GSPC")
+"""The small/large pairs the report charts (``marts.relative_performance.pair``)."""
+
+KEY_PAIR = "IWM/SPY"
+HEATMAP_MONTHS = 12
+"""Recent months shown in the sector heatmap: enough to see a rotation, few enough to read."""
+
+SAMPLE_SOURCE_LABEL = SampleSource.label
+
+
+def read_relative(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The small/large ratios and their 3m/12m relative returns, one row per pair and day."""
+    placeholders = ", ".join("?" for _ in SIZE_PAIRS)
+    return con.execute(
+        "SELECT pair, trade_date, ratio, rel_return_3m, rel_return_12m "
+        f"FROM marts.relative_performance WHERE pair IN ({placeholders}) "
+        "ORDER BY pair, trade_date",
+        list(SIZE_PAIRS),
+    ).df()
+
+
+def read_policy(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The Fed's target range by calendar day."""
+    return con.execute(
+        "SELECT calendar_date, target_lower, target_upper FROM marts.fed_policy_daily "
+        "ORDER BY calendar_date"
+    ).df()
+
+
+def read_cuts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every FOMC cut, flagged when it opened an easing cycle."""
+    return con.execute(
+        "SELECT decision_date, change_bp, is_first_cut_of_cycle FROM marts.fomc_decisions "
+        "WHERE direction = 'cut' ORDER BY decision_date"
+    ).df()
+
+
+def read_pe(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The small/large trailing P/E discount and its expanding median, by trading day."""
+    return con.execute(
+        "SELECT trade_date, discount, discount_percentile, discount_median_to_date "
+        "FROM marts.pe_discount WHERE discount IS NOT NULL ORDER BY trade_date"
+    ).df()
+
+
+def read_event_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Average small-minus-large return after cuts, by pair, cut set and horizon."""
+    return con.execute(
+        "SELECT pair, cut_set, horizon_days, n_events, avg_relative_return "
+        "FROM marts.rate_cut_event_summary ORDER BY pair, cut_set, horizon_days"
+    ).df()
+
+
+def read_sectors(con: duckdb.DuckDBPyConnection, months: int = HEATMAP_MONTHS) -> pd.DataFrame:
+    """Each sector's return relative to its size bucket's benchmark over the recent months."""
+    return con.execute(
+        "SELECT month_start, month_label, size_bucket, sector, relative_to_benchmark "
+        "FROM marts.sector_rotation WHERE month_start IN ("
+        "  SELECT DISTINCT month_start FROM marts.sector_rotation "
+        "  ORDER BY month_start DESC LIMIT ?) "
+        "ORDER BY size_bucket, sector, month_start",
+        [months],
+    ).df()
+
+
+def read_claims(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The claims ledger in the claims file's order."""
+    return con.execute(
+        "SELECT claim_id, claim_text, metric, subject, claimed_value, measured_value, "
+        "comparison, verdict, measured_from, measured_to, no_data_reason "
+        "FROM marts.claims ORDER BY claim_position"
+    ).df()
+
+
+def read_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The ``source`` labels of the raw prices: one, since a warehouse holds one source."""
+    return [
+        r[0] for r in con.execute("SELECT DISTINCT source FROM raw.prices ORDER BY 1").fetchall()
+    ]
+
+
+def is_synthetic(sources: list[str]) -> bool:
+    """True when the data is the generated sample market, which must be labelled as such."""
+    return SAMPLE_SOURCE_LABEL in sources
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the report shows, as frames read from one warehouse file."""
+
+    sources: list[str]
+    relative: pd.DataFrame
+    policy: pd.DataFrame
+    cuts: pd.DataFrame
+    pe: pd.DataFrame
+    event_summary: pd.DataFrame
+    sectors: pd.DataFrame
+    claims: pd.DataFrame
+
+    @property
+    def synthetic(self) -> bool:
+        return is_synthetic(self.sources)
+
+    @property
+    def as_of(self) -> pd.Timestamp | None:
+        """The last trading day in the data: what "latest" means in the report."""
+        dates = self.relative["trade_date"]
+        return dates.max() if len(dates) else None
+
+
+def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
+    return ReportData(
+        sources=read_sources(con),
+        relative=read_relative(con),
+        policy=read_policy(con),
+        cuts=read_cuts(con),
+        pe=read_pe(con),
+        event_summary=read_event_summary(con),
+        sectors=read_sectors(con),
+        claims=read_claims(con),
+    )
+
+
+def _last(frame: pd.DataFrame, column: str, order: str) -> float | None:
+    """The latest non-null value of a column, as a plain float (None when there is none)."""
+    values = frame.dropna(subset=[column]).sort_values(order)[column]
+    if values.empty:
+        return None
+    value = float(values.iloc[-1])
+    return None if math.isnan(value) else value
+
+
+def relative_key_figures(relative: pd.DataFrame, pair: str = KEY_PAIR) -> dict[str, float]:
+    """Latest 3m and 12m relative return of the headline pair (absent when not computable)."""
+    rows = relative[relative["pair"] == pair]
+    prefix = pair.replace("/", "_").replace("^", "").lower()
+    figures = {
+        f"{prefix}_rel_return_3m": _last(rows, "rel_return_3m", "trade_date"),
+        f"{prefix}_rel_return_12m": _last(rows, "rel_return_12m", "trade_date"),
+    }
+    return {k: v for k, v in figures.items() if v is not None}
+
+
+def pe_key_figures(pe: pd.DataFrame) -> dict[str, float]:
+    """Latest small/large trailing P/E discount."""
+    value = _last(pe, "discount", "trade_date")
+    return {} if value is None else {"pe_discount": value}
+
+
+def policy_key_figures(policy: pd.DataFrame) -> dict[str, float]:
+    """Latest upper bound of the Fed's target range, percent."""
+    value = _last(policy, "target_upper", "calendar_date")
+    return {} if value is None else {"fed_target_upper": value}
+
+
+def key_figures(data: ReportData) -> dict[str, float]:
+    """The headline numbers Dagster records with each materialization (and plots over time)."""
+    return {
+        **pe_key_figures(data.pe),
+        **relative_key_figures(data.relative),
+        **policy_key_figures(data.policy),
+    }

@@ -1,0 +1,149 @@
+"""Write the report: read the published copy, render the charts, save the HTML and PNGs.
+
+The CLI (``rotation report``) and the Dagster asset both call ``write_report``, so the
+report a person runs and the one the nightly build attaches are the same page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from dagster_project.lib.report import charts, queries
+from dagster_project.lib.report.charts import Chart
+from dagster_project.lib.report.html import render_report
+from dagster_project.lib.warehouse.store import WarehouseError, connect
+
+REPORT_FILE = "rotation_report.html"
+
+
+class ReportError(RuntimeError):
+    """The report cannot be written; the message says what to run first."""
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    html_path: Path
+    png_paths: list[Path]
+    charts: list[Chart]
+    figures: dict[str, float]
+    sources: list[str]
+    synthetic: bool
+    as_of: str
+
+
+def relative_strength(relative: pd.DataFrame, policy: pd.DataFrame, cuts: pd.DataFrame) -> Chart:
+    return Chart(
+        "relative_strength",
+        "Relative strength and the Fed",
+        "Total return ratio of small to large caps (rising: small caps outperform), the "
+        "Fed's target range on the right axis, cuts as vertical lines (solid red: the first "
+        "cut of an easing cycle).",
+        charts.figure_png(charts.relative_strength_chart(relative, policy, cuts)),
+    )
+
+
+def pe_discount(pe: pd.DataFrame) -> Chart:
+    return Chart(
+        "pe_discount",
+        "Small-cap P/E discount",
+        "Small-cap basket trailing P/E over large-cap basket trailing P/E, minus 1, with its "
+        "median and 10th-90th percentile band over all days up to each date.",
+        charts.figure_png(charts.pe_discount_chart(pe)),
+    )
+
+
+def rate_cut_event_study(summary: pd.DataFrame) -> Chart:
+    return Chart(
+        "rate_cut_event_study",
+        "After the Fed cuts",
+        "Average small minus large total return from the close before each cut, by horizon "
+        "in trading days: all cuts vs first cuts of an easing cycle (n = complete events).",
+        charts.figure_png(charts.event_study_chart(summary)),
+    )
+
+
+def sector_rotation(sectors: pd.DataFrame) -> Chart:
+    return Chart(
+        "sector_rotation",
+        "Sector rotation",
+        f"Equal-weighted sector return minus the size bucket's benchmark, last "
+        f"{queries.HEATMAP_MONTHS} months.",
+        charts.figure_png(charts.sector_heatmap(sectors)),
+    )
+
+
+def render_charts(data: queries.ReportData) -> list[Chart]:
+    """Every chart of the report, in page order."""
+    return [
+        relative_strength(data.relative, data.policy, data.cuts),
+        pe_discount(data.pe),
+        rate_cut_event_study(data.event_summary),
+        sector_rotation(data.sectors),
+    ]
+
+
+def read_published(published: Path) -> queries.ReportData:
+    """Read the report's frames from the published copy (read-only: no writer lock taken)."""
+    if not Path(published).exists():
+        raise ReportError(
+            f"nothing is published yet ({published} does not exist): "
+            "run `uv run rotation build` first"
+        )
+    try:
+        with connect(published, read_only=True) as con:
+            return queries.read_report_data(con)
+    except duckdb.CatalogException as exc:
+        raise ReportError(
+            f"{published} lacks a mart the report needs ({exc}); "
+            "run `uv run rotation build` to rebuild and publish"
+        ) from exc
+    except WarehouseError as exc:
+        raise ReportError(str(exc)) from exc
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    """Write beside the target and rename, so a reader never opens a half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(payload)
+    os.replace(tmp, path)
+
+
+def write_report(published: Path, out_dir: Path) -> ReportResult:
+    """Render every chart from the published copy into ``out_dir``: HTML page plus PNGs."""
+    data = read_published(published)
+    rendered = render_charts(data)
+    figures = queries.key_figures(data)
+    as_of = data.as_of.strftime("%Y-%m-%d") if data.as_of is not None else "unknown"
+    page = render_report(
+        sources=data.sources,
+        synthetic=data.synthetic,
+        as_of=as_of,
+        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        warehouse=str(published),
+        charts=rendered,
+        figures=figures,
+        claims=data.claims,
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png_paths = []
+    for chart in rendered:
+        path = out_dir / f"{chart.name}.png"
+        _write_atomic(path, chart.png)
+        png_paths.append(path)
+    html_path = out_dir / REPORT_FILE
+    _write_atomic(html_path, page.encode("utf-8"))
+    return ReportResult(
+        html_path=html_path,
+        png_paths=png_paths,
+        charts=rendered,
+        figures=figures,
+        sources=data.sources,
+        synthetic=data.synthetic,
+        as_of=as_of,
+    )

@@ -1,5 +1,0 @@
-"""The files source: bring-your-own CSV/Parquet prices, FRED CSV rates, fundamentals."""
-
-from dagster_project.sources.files.source import FilesSource
-
-__all__ = ["FilesSource"]

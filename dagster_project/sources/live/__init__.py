@@ -1,5 +1,0 @@
-"""The live source: yfinance (prices, fundamentals, valuations) and FRED (rates)."""
-
-from dagster_project.sources.live.source import LiveSource
-
-__all__ = ["LiveSource"]

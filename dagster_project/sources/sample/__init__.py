@@ -1,5 +1,0 @@
-"""The sample source: an offline, seeded market generator with the real FOMC history."""
-
-from dagster_project.sources.sample.generator import SampleSource
-
-__all__ = ["SampleSource"]
