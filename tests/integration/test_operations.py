@@ -107,3 +107,12 @@ def test_a_window_the_source_does_not_cover_fails_the_load_and_changes_nothing(b
     failures = "\n".join(outcome.failed_steps)
     assert "raw.prices: source 'sample' has no rows for 2001-01-02..2001-03-30" in failures
     assert "raw/prices" not in outcome.materialized
+
+
+def test_ui_runs_execute_in_one_process_like_the_cli(dbt_manifest):
+    """Steps take turns on the writer lock anyway; a process per step would only add
+    start-up time (Materialize all in the UI included: the implicit asset job)."""
+    from dagster_project.definitions import BUILD_JOB_NAME, defs
+
+    assert defs.resolve_job_def(BUILD_JOB_NAME).executor_def.name == "in_process"
+    assert defs.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
