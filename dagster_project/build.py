@@ -26,8 +26,7 @@ from dagster_project.progress import RunProgress
 
 @dataclass(frozen=True)
 class BuildOutcome:
-    run_id: str | None
-    """None when the build stopped before its Dagster run (its window could not be read)."""
+    run_id: str
     success: bool
     failed_checks: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
@@ -41,8 +40,7 @@ class BuildOutcome:
         return self.success and not self.failed_checks
 
     def failure_report(self) -> str:
-        run = f"Dagster run {self.run_id}" if self.run_id else "before its Dagster run started"
-        lines = [f"Build FAILED ({run}):"]
+        lines = [f"Build FAILED (Dagster run {self.run_id}):"]
         lines += [f"  blocking check {c}" for c in self.failed_checks]
         lines += [f"  step {s}" for s in self.failed_steps]
         if self.skipped_steps:
@@ -157,9 +155,9 @@ class BuildStopped(KeyboardInterrupt):
     """The build was stopped by a signal (SIGTERM, SIGINT); its run is marked canceled."""
 
     def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
         self.signum = signum
         self.signal_name = signal.Signals(signum).name
+        super().__init__(self.signal_name)
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -246,7 +244,7 @@ def reclaim_dead_runs(
     was shut) never records its end, and would show as running forever; its writer lock
     went with its process. Returns one line per reclaimed run, for the build to print.
     """
-    is_alive = is_alive or process_exists
+    is_alive = is_alive or psutil.pid_exists
     host = socket.gethostname()
     reclaimed = []
     runs = instance.get_runs(filters=dg.RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: host}))
@@ -261,7 +259,3 @@ def reclaim_dead_runs(
         instance.report_run_failed(run, message=message)
         reclaimed.append(f"run {run.run_id} (pid {pid}, started by {run.job_name}): {message}")
     return reclaimed
-
-
-def process_exists(pid: int) -> bool:
-    return psutil.pid_exists(pid)
