@@ -3,11 +3,15 @@
 It answers fredapi's ``/fred/series/observations`` in FRED's XML (filtered to
 ``observation_start``/``observation_end``) and the keyless ``/graph/fredgraph.csv``, and
 FRED's errors: HTTP 400 with FRED's error XML for an unregistered key or a series that
-does not exist, 404 for an unknown series on the CSV path.
+does not exist, 404 for an unknown series on the CSV path. ``server.throttle = n`` makes
+the next ``n`` API requests answer HTTP 429 with ``Retry-After: 7`` and a
+plain-text body, as a proxy in front of FRED does. ``stalled_fred`` is a FRED that accepts
+connections and never answers.
 """
 
 from __future__ import annotations
 
+import socket
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -45,7 +49,10 @@ class FredHandler(BaseHTTPRequestHandler):
         self.server.seen.append(self.path)
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        if url.path == "/fred/series/observations":
+        if url.path == "/fred/series/observations" and self.server.throttle > 0:
+            self.server.throttle -= 1
+            self._send(429, "text/plain", "Too Many Requests", {"Retry-After": "7"})
+        elif url.path == "/fred/series/observations":
             self._api(query)
         elif url.path == "/graph/fredgraph.csv":
             self._csv(query)
@@ -71,9 +78,11 @@ class FredHandler(BaseHTTPRequestHandler):
         ]
         self._send(200, "text/csv", "\n".join(rows) + "\n")
 
-    def _send(self, status: int, content_type: str, body: str) -> None:
+    def _send(self, status: int, content_type: str, body: str, headers=None) -> None:
         data = body.encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -88,6 +97,7 @@ def local_fred() -> Iterator[ThreadingHTTPServer]:
     """A running local FRED; ``server.root`` is its base URL, ``server.seen`` its requests."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), FredHandler)
     server.seen = []
+    server.throttle = 0
     server.root = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -96,3 +106,16 @@ def local_fred() -> Iterator[ThreadingHTTPServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def stalled_fred() -> Iterator[str]:
+    """The base URL of a port that accepts connections and never answers: every read
+    waits until the client's timeout, or for ever without one."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()

@@ -7,6 +7,8 @@ the fundamentals time series and the earnings calendar page. Unknown symbols get
 404 answer. ``throttle[ticker] = n`` makes the first ``n`` chart requests of a ticker
 answer HTTP 429, as Yahoo does under load; ``outage = True`` answers every data request
 (chart, quoteSummary, fundamentals, calendar) with 429, as when Yahoo blocks a network.
+A ticker in ``no_income``, ``no_shares`` or ``no_calendar`` gets Yahoo's partial answers:
+an empty income statement, an empty share count, an earnings page without its table.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ class YahooReplay(BaseAdapter):
         self.timeseries = json.loads((fixtures / "timeseries.json").read_text())
         self.throttle: Counter = Counter()
         self.outage = False
+        self.no_income: set[str] = set()
+        self.no_shares: set[str] = set()
+        self.no_calendar: set[str] = set()
         self.requests: list[str] = []
 
     def use_chart(self, ticker: str, variant: str) -> None:
@@ -84,7 +89,7 @@ class YahooReplay(BaseAdapter):
             return self._timeseries(request, path.rsplit("/", 1)[-1], query)
         if path == "/calendar/earnings":
             page = self.fixtures / "earnings" / f"{query.get('symbol')}.html"
-            if page.exists():
+            if page.exists() and query.get("symbol") not in self.no_calendar:
                 return self._response(request, 200, page.read_text(), "text/html")
             return self._response(request, 200, "<html><body>No results</body></html>", "text/html")
         return self._response(request, 404, "not recorded", "text/plain")
@@ -122,7 +127,8 @@ class YahooReplay(BaseAdapter):
     def _timeseries(self, request, ticker: str, query: dict):
         recorded = self.timeseries.get(ticker)
         kind = query.get("type", "")
-        if recorded is None or "trailingPegRatio" in kind:
+        missing = self.no_income if kind else self.no_shares
+        if recorded is None or "trailingPegRatio" in kind or ticker in missing:
             return self._json(request, {"timeseries": {"result": [], "error": None}})
         return self._json(request, recorded["income" if kind else "shares"])
 

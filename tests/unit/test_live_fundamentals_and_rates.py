@@ -12,11 +12,15 @@ from dagster_project.lib.sources.live import LiveSource
 from dagster_project.lib.sources.live.fred import FredClient, FredKeyError, RateLimiter, fetch_rates
 from dagster_project.lib.sources.live.retry import NO_WAIT
 from dagster_project.lib.sources.live.yahoo_fundamentals import (
+    assign_quarters,
+    combine_quarters,
     period_end_for,
     quarter_end_months,
+    split_days,
     splits_after,
 )
 from dagster_project.lib.warehouse.schemas import FUNDAMENTALS, RATES, VALUATION_SNAPSHOTS
+from tests.replay.fixtures import TEST_UNIVERSE
 from tests.replay.fred import VALID_KEY
 
 WINDOW = Window(dt.date(2023, 1, 1), dt.date(2024, 9, 30))
@@ -37,6 +41,8 @@ def test_quarterly_eps_joins_the_statement_and_the_calendar(yahoo):
     # NVIDIA's calendar EPS is in post-split terms; restated to the quarter's own terms.
     assert frame.loc[("NVDA", pd.Timestamp("2024-04-30")), "eps_estimate"] == pytest.approx(5.59)
     assert frame.loc[("NVDA", pd.Timestamp("2024-04-30")), "eps"] == pytest.approx(5.98)
+    # Splits are read at their exact day from the daily chart, not a monthly one.
+    assert not any("interval=1mo" in url for url in yahoo.requests)
 
 
 def test_valuation_snapshots_cover_stocks_and_funds_and_report_the_rest(yahoo):
@@ -129,3 +135,75 @@ def test_fiscal_quarter_helpers():
     splits = pd.Series([2.0, 3.0], index=pd.to_datetime(["2024-06-30", "2024-09-30"]))
     days = pd.Series(pd.to_datetime(["2024-01-01", "2024-07-01", "2024-10-01"]))
     assert list(splits_after(days, splits)) == [6.0, 3.0, 1.0]
+
+
+def calendar(rows: list[tuple[str, float]]) -> pd.DataFrame:
+    """An earnings calendar as yfinance returns it: report times, reported EPS."""
+    index = pd.DatetimeIndex([pd.Timestamp(f"{day} 16:00") for day, _ in rows])
+    index = index.tz_localize("America/New_York")
+    eps = [value for _, value in rows]
+    return pd.DataFrame({"EPS Estimate": eps, "Reported EPS": eps}, index=index)
+
+
+def income(period_ends: list[str], eps: list[float]) -> pd.DataFrame:
+    return pd.DataFrame([eps], index=["DilutedEPS"], columns=pd.to_datetime(period_ends))
+
+
+def test_a_late_annual_report_is_its_own_quarter_not_the_next_ones():
+    # December's quarter reported late (mid-April, under an extension), March's in May.
+    earnings = calendar(
+        [("2024-08-14", 1.2), ("2024-05-15", 1.1), ("2024-04-15", 1.0), ("2023-11-14", 0.9)]
+    )
+    rows = combine_quarters(
+        "LATE", income(["2024-06-30"], [1.2]), earnings, None, pd.Series(dtype=float)
+    ).set_index("period_end")
+    ends = ["2023-09-30", "2023-12-31", "2024-03-31", "2024-06-30"]
+    assert list(rows.index) == list(pd.to_datetime(ends))  # before: December was dropped
+    assert list(rows["eps"]) == [0.9, 1.0, 1.1, 1.2]
+    assert rows.loc["2023-12-31", "report_date"] == pd.Timestamp("2024-04-15")
+
+
+def test_quarters_of_reports_walk_back_one_quarter_per_report():
+    months = frozenset({3, 6, 9, 12})
+    days = pd.Series(pd.to_datetime(["2024-04-15", "2024-05-15", "2024-05-24", "2024-02-01"]))
+    # 05-15 and 05-24 are nine days apart: one quarter reported twice, the later stands.
+    assert assign_quarters(days, months) == [
+        pd.Timestamp("2023-12-31"),
+        None,
+        pd.Timestamp("2024-03-31"),
+        pd.Timestamp("2023-09-30"),
+    ]
+    # JPMorgan's mid-April report is March's quarter: nothing later claims it.
+    jpm = pd.Series(pd.to_datetime(["2024-04-12", "2024-01-12"]))
+    assert assign_quarters(jpm, months) == [pd.Timestamp("2024-03-31"), pd.Timestamp("2023-12-31")]
+
+
+def test_splits_are_dated_on_their_day_so_a_report_in_the_same_month_is_not_restated():
+    days = pd.date_range("2024-06-06", "2024-06-12", freq="B", tz="America/New_York")
+    daily = pd.DataFrame({"Close": 1.0, "Stock Splits": 0.0}, index=days)
+    daily.loc[days[2], "Stock Splits"] = 10.0  # 2024-06-10
+    splits = split_days(daily)
+    assert list(splits.index) == [pd.Timestamp("2024-06-10")] and list(splits) == [10.0]
+    reports = pd.Series(pd.to_datetime(["2024-05-22", "2024-06-20"]))
+    # Before: dated at the month's end (06-30), the 06-20 report was multiplied by 10 too.
+    assert list(splits_after(reports, splits)) == [10.0, 1.0]
+
+
+def test_partial_answers_are_failures_naming_what_is_missing(yahoo, tmp_path):
+    path = tmp_path / "universe.yaml"  # the test universe's stocks
+    lines = TEST_UNIVERSE.read_text().splitlines()
+    path.write_text(
+        "\n".join(line for line in lines if "kind: index" not in line and "etf" not in line)
+    )
+    yahoo.no_calendar.add("JPM")
+    yahoo.no_income.add("CMC")
+    yahoo.no_shares.add("NVDA")
+    batch = LiveSource(universe_file=path).fundamentals(WINDOW)
+    assert set(batch.frame["ticker"]) == {"AAPL"}  # no thinner frame replaces held rows
+    assert batch.failures == {
+        "JPM": "PartialAnswer: JPM: Yahoo's answer is incomplete: the earnings calendar page "
+        "has no table",
+        "CMC": "PartialAnswer: CMC: Yahoo's answer is incomplete: the quarterly income "
+        "statement is empty",
+        "NVDA": "PartialAnswer: NVDA: Yahoo's answer is incomplete: the share count is empty",
+    }

@@ -87,8 +87,13 @@ def test_plan_restarts_held_tickers_a_few_sessions_back():
     window = Window(dt.date(2024, 1, 2), dt.date(2024, 9, 30))
     starts = plan_starts(["SPY", "IWM"], window, tail, overlap=5)
     assert starts == {"SPY": dt.date(2024, 8, 26), "IWM": dt.date(2024, 1, 2)}
+    # The overlap is re-read whatever the window's start (it used to start at 08-28 here).
     late = Window(dt.date(2024, 8, 28), dt.date(2024, 9, 30))
-    assert plan_starts(["SPY"], late, tail, overlap=5)["SPY"] == dt.date(2024, 8, 28)
+    assert plan_starts(["SPY"], late, tail, overlap=5)["SPY"] == dt.date(2024, 8, 26)
+    after_a_gap = Window(dt.date(2024, 9, 26), dt.date(2024, 9, 30))
+    assert plan_starts(["SPY"], after_a_gap, tail, overlap=5)["SPY"] == dt.date(2024, 8, 26)
+    older = Window(dt.date(2024, 1, 2), dt.date(2024, 3, 28))  # held rows are all later
+    assert plan_starts(["SPY"], older, tail, overlap=5)["SPY"] == dt.date(2024, 1, 2)
 
 
 def fetched(rows) -> pd.DataFrame:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pandas as pd
 import pytest
 
+from dagster_project.lib.calendar import HISTORY_START
 from dagster_project.lib.sources.base import HeldPrices, SourceError, Window
 from dagster_project.lib.sources.live import LiveSource
 from dagster_project.lib.sources.live.retry import Backoff
@@ -139,7 +141,7 @@ def test_a_split_after_an_earlier_load_refetches_the_whole_history(yahoo, tmp_pa
     # Recorded a month later: a 2-for-1 split on 2024-09-10, every earlier price halved.
     yahoo.charts["NVDA"] = FIXTURES / "chart" / "NVDA.json"
     second = source.incremental_prices(WINDOW, held)
-    assert second.windows["NVDA"] == WINDOW  # whole history replaced
+    assert second.windows["NVDA"] == Window(HISTORY_START, WINDOW.end)  # whole history
     assert second.windows["^GSPC"].start == dt.date(2024, 8, 26)  # no news: just the tail
     before = first.frame[first.frame["ticker"] == "NVDA"].set_index("trade_date")["close"]
     after = second.frame[second.frame["ticker"] == "NVDA"].set_index("trade_date")["close"]
@@ -158,5 +160,47 @@ def test_a_new_dividend_refetches_the_whole_history(yahoo, tmp_path):
     source = LiveSource(universe_file=universe(tmp_path, "SPY", "^GSPC"))
     first = source.prices(Window(WINDOW.start, dt.date(2024, 8, 30)))
     second = source.incremental_prices(WINDOW, held_after(tmp_path, first))
-    assert second.windows["SPY"] == WINDOW  # SPY went ex-dividend on 2024-09-20
+    # SPY went ex-dividend on 2024-09-20: its whole history is replaced.
+    assert second.windows["SPY"] == Window(HISTORY_START, WINDOW.end)
     assert second.windows["^GSPC"].start == dt.date(2024, 8, 26)
+
+
+def chart_starts(yahoo, ticker: str) -> list[dt.date]:
+    """The first day of each chart request for ``ticker`` (in New York, as yfinance asks)."""
+    starts = []
+    for url in yahoo.requests:
+        query = parse_qs(urlsplit(url).query)
+        if f"/v8/finance/chart/{ticker}" in unquote(url) and "period1" in query:
+            stamp = pd.Timestamp(int(query["period1"][0]), unit="s", tz="UTC")
+            starts.append(stamp.tz_convert("America/New_York").date())
+    return starts
+
+
+def test_a_one_session_window_still_rereads_the_overlap_and_sees_the_dividend(yahoo, tmp_path):
+    source = LiveSource(universe_file=universe(tmp_path, "SPY", "^GSPC"))
+    held = held_after(tmp_path, source.prices(Window(WINDOW.start, dt.date(2024, 9, 19))))
+    yahoo.requests.clear()
+    one_day = Window(dt.date(2024, 9, 20), dt.date(2024, 9, 20))
+    batch = source.incremental_prices(one_day, held)
+    # From SPY's 5th latest held session (09-13, not the window's 09-20), where the new
+    # dividend shows, then its whole history again.
+    assert chart_starts(yahoo, "SPY") == [dt.date(2024, 9, 13), HISTORY_START]
+    assert batch.windows["SPY"] == Window(HISTORY_START, one_day.end)
+    spy = batch.frame[batch.frame["ticker"] == "SPY"].set_index("trade_date")
+    assert spy.index.min() == pd.Timestamp(WINDOW.start)  # all Yahoo has, not one day
+    assert spy.loc["2024-09-20", "dividends"] == pytest.approx(1.75)
+    assert batch.windows["^GSPC"] == Window(dt.date(2024, 9, 13), one_day.end)
+
+
+def test_a_window_after_a_gap_starts_from_the_held_overlap(yahoo, tmp_path):
+    source = LiveSource(universe_file=universe(tmp_path, "^GSPC", "^RUT"))
+    held = held_after(tmp_path, source.prices(Window(WINDOW.start, dt.date(2024, 8, 30))))
+    yahoo.requests.clear()
+    late = Window(dt.date(2024, 9, 26), dt.date(2024, 9, 30))
+    batch = source.incremental_prices(late, held)
+    # Held to 08-30, asked for 09-26..30: 08-26 onwards, so September's gap is filled.
+    assert chart_starts(yahoo, "^GSPC") == [dt.date(2024, 8, 26)]
+    assert batch.windows["^GSPC"] == Window(dt.date(2024, 8, 26), late.end)
+    gspc = batch.frame[batch.frame["ticker"] == "^GSPC"]["trade_date"]
+    assert gspc.min() == pd.Timestamp("2024-08-26") and gspc.max() == pd.Timestamp("2024-09-30")
+    assert pd.Timestamp("2024-09-10") in set(gspc)

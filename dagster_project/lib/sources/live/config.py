@@ -15,6 +15,11 @@ OVERLAP_SESSIONS = 5
 """An incremental price load re-fetches this many of the latest sessions already held, so
 Yahoo's late revisions (a corrected close, a dividend booked a day late) are picked up."""
 
+DOWNLOAD_THREADS = 4
+"""Chart requests one ``yf.download`` runs at once. yfinance's ``threads=True`` means
+twice the CPU count (dozens on a server), a burst Yahoo answers with 429s; a few parallel
+requests fetch a universe of hundreds in minutes and stay under its throttling."""
+
 ENV_FRED_API_KEY = "FRED_API_KEY"
 """Read from the environment only, never from a config file, and never stored or logged."""
 

@@ -32,6 +32,7 @@ from dagster_project.lib.sources.live.config import (
     load_fred_series,
 )
 from dagster_project.lib.sources.live.fred import FredClient, fetch_rates
+from dagster_project.lib.sources.live.network import NoNetwork
 from dagster_project.lib.sources.live.retry import Backoff
 from dagster_project.lib.sources.live.yahoo_fundamentals import YahooFundamentals
 from dagster_project.lib.sources.live.yahoo_prices import YahooPrices, fetch_prices
@@ -109,17 +110,26 @@ class LiveSource:
         )
         return fetch_rates(client, self.series, window)
 
+    def edgar_facts(self, tickers: list[str]) -> Batch:
+        """SEC EDGAR facts, only when ROTATION_SEC_USER_AGENT is set (else NotConfigured)."""
+        from dagster_project.lib.sources.edgar.client import fetch_edgar_facts_from_env
+
+        return fetch_edgar_facts_from_env(tickers)
+
     def _session(self):
         # Looked up on every call so tests can swap in a replaying session.
         return yahoo_session.new_session()
 
     @staticmethod
     def _per_ticker(tickers: list[str], fetch, table, what: str) -> Batch:
-        """``fetch`` each ticker; failures are reported, an empty total is an error."""
+        """``fetch`` each ticker; failures are reported, an empty total is an error, and
+        so is a network that is gone (``NoNetwork``: every other ticker would fail too)."""
         frames, failures = [], {}
         for ticker in tickers:
             try:
                 frames.append(fetch(ticker))
+            except NoNetwork:
+                raise
             except Exception as exc:
                 failures[ticker] = f"{type(exc).__name__}: {exc}"
         frames = [f for f in frames if not f.empty]

@@ -2,17 +2,22 @@
 
 How a load goes:
 
+0. ``check_network``: one probe per Yahoo host; when none can be reached (DNS, refused)
+   the load stops at once with ``NoNetwork`` instead of retrying every ticker.
 1. ``plan_starts``: a ticker the warehouse holds is fetched from its ``OVERLAP_SESSIONS``-th
-   latest held session (Yahoo revises recent days); a ticker it does not hold, from the
-   window's start.
-2. Tickers sharing a start are fetched together with ``yf.download`` (one call, yfinance
-   runs the per-ticker chart requests in parallel). A ticker that comes back empty (yfinance
-   returns all-NaN columns rather than raising for a delisted or throttled symbol) is
-   retried alone, with backoff, which also yields the reason when it keeps failing.
+   latest held session (Yahoo revises recent days), whatever the requested window's start:
+   a gap of missed nights between the held rows and the window is fetched too. A ticker
+   it does not hold, from the window's start.
+2. Tickers sharing a start are fetched together with ``yf.download`` (one call, a few
+   chart requests at a time, ``DOWNLOAD_THREADS``). A ticker that comes back empty
+   (yfinance returns all-NaN columns rather than raising for a delisted or throttled
+   symbol) is retried alone, with backoff, which also yields the reason when it keeps
+   failing.
 3. ``refetch_reason``: when the fetched days carry a split or dividend the warehouse does not
    have, or the overlapping closes disagree with the held ones (a split Yahoo applied to
-   days before the overlap), the ticker's whole history is fetched again, so its as-traded
-   history stays consistent end to end.
+   days before the overlap), the ticker's whole history (from ``HISTORY_START``, or the
+   window's start if earlier) is fetched again, so its as-traded history stays consistent
+   end to end.
 
 Yahoo's closes are split-adjusted to the day of the request, so every fetch runs to today
 and is trimmed to the window afterwards: the splits after ``--end`` are needed to undo it.
@@ -29,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from dagster_project.lib.calendar import HISTORY_START
 from dagster_project.lib.sources.base import (
     Batch,
     HeldPrices,
@@ -36,10 +42,20 @@ from dagster_project.lib.sources.base import (
     Window,
     empty_frame,
 )
-from dagster_project.lib.sources.live.config import OVERLAP_SESSIONS
-from dagster_project.lib.sources.live.retry import Backoff, is_network_error, retry
+from dagster_project.lib.sources.live.config import DOWNLOAD_THREADS, OVERLAP_SESSIONS
+from dagster_project.lib.sources.live.network import NoNetwork
+from dagster_project.lib.sources.live.retry import (
+    Backoff,
+    connection_failure,
+    http_status,
+    is_network_error,
+    retry,
+)
 from dagster_project.lib.sources.live.yahoo_session import (
+    YAHOO_TIMEOUT,
     EmptyHistory,
+    UnknownSymbol,
+    check_network,
     forget_cached_responses,
     raising_errors,
     worth_retrying,
@@ -58,10 +74,12 @@ def plan_starts(
 ) -> dict[str, dt.date]:
     """The first date to fetch for each ticker.
 
-    A held ticker restarts ``overlap`` sessions back from its latest held session (never
-    before the window, never after its end); anything else starts at the window's start.
+    A held ticker restarts at its ``overlap``-th latest held session, even when that is
+    before the window's start: the nights a build missed (held to 08-30, a 09-26 window)
+    are fetched too, and the overlap is always re-read, since Yahoo revises recent days.
     Counting held rows, not calendar days, makes the overlap a number of trading sessions
-    whatever the holidays.
+    whatever the holidays. A ticker not held, or held past the window's end (an older
+    window re-loaded), starts at the window's start.
     """
     starts = {}
     for ticker in tickers:
@@ -70,8 +88,14 @@ def plan_starts(
             starts[ticker] = window.start
             continue
         restart = pd.Timestamp(rows["trade_date"].iloc[-overlap:].min()).date()
-        starts[ticker] = min(max(window.start, restart), window.end)
+        starts[ticker] = restart if restart <= window.end else window.start
     return starts
+
+
+def whole_history_start(window: Window) -> dt.date:
+    """Where a ticker's whole history starts: the live source's span, or the window's
+    start when it reaches further back."""
+    return min(window.start, HISTORY_START)
 
 
 def refetch_reason(fetched: pd.DataFrame, held_rows: pd.DataFrame) -> str | None:
@@ -104,11 +128,18 @@ def refetch_reason(fetched: pd.DataFrame, held_rows: pd.DataFrame) -> str | None
 
 @dataclass
 class YahooPrices:
-    """Fetches Yahoo-layout daily histories for groups of tickers, with retries."""
+    """Fetches Yahoo-layout daily histories for groups of tickers, with retries.
+
+    ``network_check(session)`` raises ``NoNetwork`` when no Yahoo host can be reached; it
+    runs before the first request and again whenever a request fails to connect at all,
+    so a network lost mid-load ends the load instead of every ticker's retries.
+    """
 
     session_factory: Callable[[], object]
     policy: Backoff = field(default_factory=Backoff)
     sleep: Callable[[float], None] = time.sleep
+    network_check: Callable[[object], None] = check_network
+    _checked: bool = field(default=False, init=False, repr=False)
 
     def fetch(
         self, tickers: Sequence[str], start: dt.date
@@ -116,18 +147,30 @@ class YahooPrices:
         """Yahoo-layout frames (indexed by date) per ticker from ``start`` to today, and
         the reason for each ticker that has none."""
         session = self.session_factory()
+        if not self._checked:
+            self.network_check(session)
+            self._checked = True
         frames = self._download(tickers, start, session)
         failures: dict[str, str] = {}
         missing = [t for t in tickers if t not in frames]
         if missing and len(missing) == len(tickers) > 1:
-            # Nothing for anyone: an outage, not a ticker. Retry the batch, not each name.
+            # Nothing for anyone: an outage, not a ticker. Is the network still there (yf.
+            # download logs its errors instead of raising)? Then retry the batch, not each
+            # name.
+            self.network_check(session)
             try:
                 frames = retry(
                     lambda: self._download(tickers, start, session, require_any=True),
                     policy=self.policy,
-                    is_retryable=lambda e: isinstance(e, EmptyHistory) or is_network_error(e),
+                    is_retryable=self._retryable(
+                        session,
+                        lambda e: isinstance(e, EmptyHistory) or is_network_error(e),
+                        suspect_network=lambda e: True,  # yf.download hides its errors
+                    ),
                     sleep=self.sleep,
                 )
+            except NoNetwork:
+                raise
             except Exception as exc:
                 reason = f"{type(exc).__name__}: {exc}"
                 return {}, dict.fromkeys(tickers, reason)
@@ -137,15 +180,35 @@ class YahooPrices:
                 frames[ticker] = retry(
                     lambda ticker=ticker: self._history(ticker, start, session),
                     policy=self.policy,
-                    is_retryable=worth_retrying,
+                    is_retryable=self._retryable(session, worth_retrying),
                     sleep=self.sleep,
                     on_retry=lambda n, e, d, ticker=ticker: log.info(
                         "%s: retry %d in %.1fs after %s", ticker, n, d, type(e).__name__
                     ),
                 )
+            except NoNetwork:
+                raise
             except Exception as exc:
                 failures[ticker] = f"{type(exc).__name__}: {exc}"
         return frames, failures
+
+    def _retryable(
+        self,
+        session,
+        worth: Callable[[BaseException], bool],
+        suspect_network: Callable[[BaseException], bool] | None = None,
+    ) -> Callable[[BaseException], bool]:
+        """``worth``, after checking the network again when an error could be its loss
+        (by default: the request could not connect at all). The check raises
+        ``NoNetwork`` when no Yahoo host answers any more, which ends the retries."""
+        suspect = suspect_network or (lambda e: connection_failure(e) is not None)
+
+        def is_retryable(error: BaseException) -> bool:
+            if suspect(error):
+                self.network_check(session)
+            return worth(error)
+
+        return is_retryable
 
     def _download(
         self, tickers: Sequence[str], start: dt.date, session, require_any: bool = False
@@ -159,10 +222,10 @@ class YahooPrices:
             auto_adjust=False,
             actions=True,
             group_by="ticker",
-            threads=True,
+            threads=min(DOWNLOAD_THREADS, len(tickers)),
             progress=False,
             session=session,
-            timeout=30,
+            timeout=YAHOO_TIMEOUT,
         )
         frames = {}
         present = set(data.columns.get_level_values(0)) if data is not None else set()
@@ -179,14 +242,20 @@ class YahooPrices:
         import yfinance as yf
 
         forget_cached_responses()
-        with raising_errors():
-            frame = yf.Ticker(ticker, session=session).history(
-                start=start.isoformat(),
-                auto_adjust=False,
-                actions=True,
-                raise_errors=True,
-                timeout=30,
-            )
+        try:
+            with raising_errors():
+                frame = yf.Ticker(ticker, session=session).history(
+                    start=start.isoformat(), auto_adjust=False, actions=True, timeout=YAHOO_TIMEOUT
+                )
+        except Exception as exc:
+            # yfinance asks quoteSummary for a time zone it lacks; 404 is Yahoo's "no such
+            # symbol" there (the URL, with its crumb, is left out of the reason).
+            if http_status(exc) == 404:
+                raise UnknownSymbol(
+                    f"{ticker}: Yahoo does not know the symbol (HTTP 404): possibly delisted, "
+                    "renamed or misspelled"
+                ) from None
+            raise
         frame = frame.dropna(subset=["Close"]) if "Close" in frame else frame.iloc[0:0]
         if frame.empty:
             raise EmptyHistory(f"{ticker}: Yahoo returned no prices since {start}")
@@ -197,8 +266,14 @@ class YahooPrices:
 def fetch_prices(
     yahoo: YahooPrices, tickers: Sequence[str], window: Window, held: HeldPrices
 ) -> Batch:
-    """Canonical ``raw.prices`` rows for every ticker, each with the window it replaces."""
+    """Canonical ``raw.prices`` rows for every ticker, each with the window it replaces.
+
+    A held ticker's rows replace its history from its planned start (``plan_starts``,
+    possibly before the window's start) to the window's end; a ticker whose history moved
+    (``refetch_reason``) replaces it whole, from ``whole_history_start``.
+    """
     starts = plan_starts(tickers, window, held)
+    whole = whole_history_start(window)
     rows, windows, failures = {}, {}, {}
     refetch: list[str] = []
     for start, group in _grouped(starts).items():
@@ -208,17 +283,17 @@ def fetch_prices(
             canonical = as_traded(frame, ticker)
             held_rows = held.rows(ticker)
             reason = refetch_reason(canonical, held_rows) if not held_rows.empty else None
-            if reason and start > window.start:
+            if reason and start > whole:
                 log.info("%s: fetching its whole history again: %s", ticker, reason)
                 refetch.append(ticker)
                 continue
             rows[ticker], windows[ticker] = canonical, Window(start, window.end)
     if refetch:
-        frames, failed = yahoo.fetch(refetch, window.start)
+        frames, failed = yahoo.fetch(refetch, whole)
         for ticker in refetch:
             if ticker in frames:
                 rows[ticker] = as_traded(frames[ticker], ticker)
-                windows[ticker] = Window(window.start, window.end)
+                windows[ticker] = Window(whole, window.end)
             else:
                 failures[ticker] = f"whole-history refetch failed: {failed.get(ticker)}"
     trimmed = [
