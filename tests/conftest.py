@@ -30,3 +30,10 @@ def warehouse_path(tmp_path, monkeypatch):
     path = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv(ENV_WAREHOUSE, str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def no_sec_user_agent(monkeypatch):
+    """Offline: a developer's own ROTATION_SEC_USER_AGENT must not send a live build's
+    EDGAR load to SEC. Tests of the EDGAR client pass their own environment and session."""
+    monkeypatch.delenv("ROTATION_SEC_USER_AGENT", raising=False)

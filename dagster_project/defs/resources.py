@@ -71,6 +71,17 @@ class WarehouseResource(dg.ConfigurableResource):
                 con, table, frame, source_label, window, loaded_at, key_windows
             )
 
+    def append_new_versions(
+        self, table: RawTable, frame: pd.DataFrame, source_label: str
+    ) -> wh.WriteResult:
+        """Insert only the rows whose key the table lacks (``wh.append_new_versions``):
+        fact versions accumulate, and nothing held is ever deleted or changed."""
+        loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        with self.connect() as con:
+            wh.ensure_raw_schema(con)
+            wh.assert_single_source(con, self.file, source_label)
+            return wh.append_new_versions(con, table, frame, source_label, loaded_at)
+
     def assert_single_source(self, source_label: str) -> None:
         """Stop now if the warehouse holds another source's rows: a load checks this before
         it fetches, so a wrong ``--source`` costs no time on the network."""

@@ -6,7 +6,7 @@ import pytest
 
 from dagster_project.lib.sources.base import Window
 from dagster_project.lib.warehouse import store as wh
-from dagster_project.lib.warehouse.schemas import PRICES, RATES
+from dagster_project.lib.warehouse.schemas import EDGAR_FACTS, PRICES, RATES
 
 LOADED_AT = dt.datetime(2026, 1, 1, 12, 0)
 
@@ -181,3 +181,70 @@ def test_held_prices_are_the_latest_rows_of_each_ticker(con):
         ("SPY", 3),
         ("SPY", 4),
     ]
+
+
+# --- append-only fact versions (raw.edgar_facts) -------------------------------------
+
+
+def fact_versions(quarters: int, accn: str = "0000000001-24-000001") -> pd.DataFrame:
+    """``quarters`` NetIncomeLoss versions of one company, plus nothing else; the first is
+    an instant fact (NULL period_start) so NULL keys are exercised."""
+    ends = pd.date_range("2015-03-31", periods=quarters, freq="QE")
+    frame = pd.DataFrame(
+        {
+            "ticker": "AAPL",
+            "cik": "0000320193",
+            "taxonomy": "us-gaap",
+            "concept": "NetIncomeLoss",
+            "unit": "USD",
+            "period_start": ends - pd.Timedelta(days=90),
+            "period_end": ends,
+            "value": 1.0,
+            "fy": pd.array([e.year for e in ends], dtype="Int64"),
+            "fp": "Q1",
+            "form": "10-Q",
+            "filed": ends + pd.Timedelta(days=30),
+            "accn": accn,
+            "frame": None,
+        }
+    )
+    frame.loc[0, ["taxonomy", "concept", "unit", "period_start"]] = [
+        "dei",
+        "EntityCommonStockSharesOutstanding",
+        "shares",
+        pd.NaT,
+    ]
+    return frame
+
+
+def test_append_new_versions_inserts_only_keys_not_held(con):
+    first = wh.append_new_versions(con, EDGAR_FACTS, fact_versions(20), "files:x", LOADED_AT)
+    second = wh.append_new_versions(con, EDGAR_FACTS, fact_versions(27), "files:x", LOADED_AT)
+    third = wh.append_new_versions(con, EDGAR_FACTS, fact_versions(27), "files:x", LOADED_AT)
+    assert [r.rows_inserted for r in (first, second, third)] == [20, 7, 0]
+    assert [r.keys for r in (first, second, third)] == [1, 1, 0]
+    assert all(r.rows_deleted == 0 for r in (first, second, third))
+    assert con.execute("SELECT count(*) FROM raw.edgar_facts").fetchone()[0] == 27
+
+
+def test_a_partial_later_answer_deletes_nothing_held(con):
+    wh.append_new_versions(con, EDGAR_FACTS, fact_versions(27), "files:x", LOADED_AT)
+    # A later answer holding five old versions and one new filing of the first quarter:
+    # only the new version goes in, the 22 versions it lacks stay.
+    later = fact_versions(5)
+    restated = later.iloc[[1]].assign(value=2.0, accn="0000000001-25-000009")
+    result = wh.append_new_versions(
+        con, EDGAR_FACTS, pd.concat([later, restated]), "files:x", LOADED_AT
+    )
+    assert (result.rows_deleted, result.rows_inserted) == (0, 1)
+    assert con.execute("SELECT count(*) FROM raw.edgar_facts").fetchone()[0] == 28
+    values = con.execute(
+        "SELECT value FROM raw.edgar_facts WHERE period_end = DATE '2015-06-30' ORDER BY accn"
+    ).fetchall()
+    assert values == [(1.0,), (2.0,)]  # the first version is kept beside the restatement
+
+
+def test_append_new_versions_collapses_repeats_inside_one_frame(con):
+    twice = pd.concat([fact_versions(3), fact_versions(3)], ignore_index=True)
+    result = wh.append_new_versions(con, EDGAR_FACTS, twice, "files:x", LOADED_AT)
+    assert result.rows_inserted == 3

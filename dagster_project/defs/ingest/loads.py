@@ -1,4 +1,5 @@
-"""Raw loads: one asset per raw table, each replacing its window through the one writer."""
+"""Raw loads: one asset per raw table, each replacing its window through the one writer
+(or, for fact versions, appending the versions it does not hold yet)."""
 
 import datetime as dt
 from collections.abc import Callable
@@ -10,13 +11,18 @@ from dagster_project.lib.sources import Source, Window
 from dagster_project.lib.sources.base import (
     FAILURES_KEY,
     Batch,
+    EdgarFacts,
     IncrementalPrices,
+    NotConfigured,
     SourceError,
     SourceUnavailable,
     as_batch,
+    as_frame,
+    empty_frame,
 )
 from dagster_project.lib.sources.live.retry import is_network_error
 from dagster_project.lib.warehouse.schemas import (
+    EDGAR_FACTS,
     FUNDAMENTALS,
     PRICES,
     RATES,
@@ -57,19 +63,35 @@ def _load(
     src: Source,
     warehouse: WarehouseResource,
     must_cover: bool,
+    append: bool = False,
 ) -> dg.MaterializeResult:
     warehouse.assert_single_source(src.label)
     span = f" for {window.start}..{window.end}" if window else ""
     context.log.info(f"fetching {table.qualified_name} from source {src.label!r}{span}")
-    batch: Batch = as_batch(fetch(src, window, warehouse))
-    result = warehouse.replace_window(table, batch.frame, src.label, window, batch.windows)
-    if must_cover and result.rows_inserted == 0:
-        # No rows replace nothing (the writer deletes only the scopes of incoming rows).
-        raise SourceError(uncovered_window_message(table, src, window, batch))
-    context.log.info(
-        f"{table.qualified_name}: replaced {result.rows_deleted:,} rows with "
-        f"{result.rows_inserted:,} ({result.keys:,} {table.key[0]}s)"
-    )
+    try:
+        batch: Batch = as_batch(fetch(src, window, warehouse))
+    except NotConfigured as skipped:
+        # A table the source could fill once configured: nothing is loaded, nothing held
+        # changes, and the message (how to enable it) shows in the log and the UI.
+        context.log.warning(f"{table.qualified_name}: skipped. {skipped}")
+        return dg.MaterializeResult(
+            metadata={"source": src.label, "skipped": str(skipped), "rows_loaded": 0}
+        )
+    if append:
+        result = warehouse.append_new_versions(table, as_frame(batch.frame), src.label)
+        context.log.info(
+            f"{table.qualified_name}: appended {result.rows_inserted:,} new versions "
+            f"({result.keys:,} {table.key[0]}s with new rows); every version held is kept"
+        )
+    else:
+        result = warehouse.replace_window(table, batch.frame, src.label, window, batch.windows)
+        if must_cover and result.rows_inserted == 0:
+            # No rows replace nothing (the writer deletes only the scopes of incoming rows).
+            raise SourceError(uncovered_window_message(table, src, window, batch))
+        context.log.info(
+            f"{table.qualified_name}: replaced {result.rows_deleted:,} rows with "
+            f"{result.rows_inserted:,} ({result.keys:,} {table.key[0]}s)"
+        )
     for key, reason in batch.failures.items():
         context.log.warning(f"{table.qualified_name}: no data for {key}: {reason}")
     return dg.MaterializeResult(metadata=_metadata(table, src, window, batch, result, warehouse))
@@ -123,10 +145,15 @@ def uncovered_window_message(table: RawTable, src: Source, window: Window, batch
 
 
 def _raw_asset(
-    table: RawTable, fetch: Fetch, window_of: WindowOf, must_cover: bool = False
+    table: RawTable,
+    fetch: Fetch,
+    window_of: WindowOf,
+    must_cover: bool = False,
+    append: bool = False,
 ) -> dg.AssetsDefinition:
     """The load asset of ``table``: unpartitioned, its window decided at run time.
-    ``must_cover``: a load that gets no rows for its window fails (prices, rates)."""
+    ``must_cover``: a load that gets no rows for its window fails (prices, rates).
+    ``append``: rows are fact versions, appended when new and never replaced."""
 
     @dg.asset(
         key=["raw", table.name],
@@ -140,7 +167,7 @@ def _raw_asset(
     ) -> dg.MaterializeResult:
         try:
             window = window_of(context, source)
-            return _load(context, table, fetch, window, source.get(), warehouse, must_cover)
+            return _load(context, table, fetch, window, source.get(), warehouse, must_cover, append)
         except Exception as error:
             if worth_retrying(error):
                 raise
@@ -154,6 +181,20 @@ def fetch_prices(src: Source, window: Window, warehouse: WarehouseResource):
     if isinstance(src, IncrementalPrices):
         return src.incremental_prices(window, warehouse.held_prices(src.held_depth))
     return src.prices(window)
+
+
+def fetch_edgar_facts(src: Source, _window, _warehouse: WarehouseResource) -> Batch:
+    """The EDGAR fact versions of the universe's stocks, where the source has any.
+
+    A source without EDGAR loads none: the valuation marts then fall back to
+    raw.fundamentals and say so per figure. Facts are not windowed: a filing of any date
+    may carry news about any period (a restatement), and the writer keeps only new ones.
+    """
+    if not isinstance(src, EdgarFacts):
+        return Batch(frame=empty_frame(EDGAR_FACTS))
+    universe = src.universe()
+    stocks = sorted(universe.loc[universe["kind"] == "stock", "ticker"])
+    return as_batch(src.edgar_facts(stocks))
 
 
 def today(_context, _source: SourceResource) -> Window:
@@ -187,4 +228,13 @@ raw_valuation_snapshots = _raw_asset(
     today,
 )
 
-ingest_assets = [raw_universe, raw_prices, raw_fundamentals, raw_rates, raw_valuation_snapshots]
+raw_edgar_facts = _raw_asset(EDGAR_FACTS, fetch_edgar_facts, lambda _c, _s: None, append=True)
+
+ingest_assets = [
+    raw_universe,
+    raw_prices,
+    raw_fundamentals,
+    raw_rates,
+    raw_valuation_snapshots,
+    raw_edgar_facts,
+]

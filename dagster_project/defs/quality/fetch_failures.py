@@ -10,6 +10,7 @@ import dagster as dg
 
 from dagster_project.lib.sources.base import FAILURES_KEY
 from dagster_project.lib.warehouse.schemas import (
+    EDGAR_FACTS,
     FUNDAMENTALS,
     PRICES,
     RATES,
@@ -38,7 +39,8 @@ def describe(failures: dict[str, str], noun: str) -> str:
 
 def _fetch_check(table: RawTable) -> dg.AssetChecksDefinition:
     key = dg.AssetKey(["raw", table.name])
-    noun = table.key[0]
+    # failures are reported per ticker where a table has one (edgar_facts is keyed by CIK)
+    noun = "ticker" if "ticker" in table.payload else table.key[0]
 
     @dg.asset_check(
         asset=key,
@@ -64,4 +66,6 @@ def _fetch_check(table: RawTable) -> dg.AssetChecksDefinition:
     return _check
 
 
-fetch_failure_checks = [_fetch_check(t) for t in (PRICES, FUNDAMENTALS, RATES, VALUATION_SNAPSHOTS)]
+fetch_failure_checks = [
+    _fetch_check(t) for t in (PRICES, FUNDAMENTALS, RATES, VALUATION_SNAPSHOTS, EDGAR_FACTS)
+]

@@ -45,6 +45,11 @@ class SourceUnavailable(SourceError):
     load that failed this way is worth running again later."""
 
 
+class NotConfigured(SourceError):
+    """A source could load a table but is not set up to (a missing setting): the load is
+    skipped, not failed, and the message says how to enable it."""
+
+
 class FrameChunks:
     """One table's rows as a sequence of frames, each made only when the previous is done.
 
@@ -136,7 +141,13 @@ def as_batch(result: pd.DataFrame | FrameChunks | Batch) -> Batch:
 
 def empty_frame(table: RawTable) -> pd.DataFrame:
     """A frame with no rows but the table's payload columns and dtypes."""
-    dtypes = {"VARCHAR": "str", "DATE": "datetime64[ns]", "DOUBLE": "float64", "BOOLEAN": bool}
+    dtypes = {
+        "VARCHAR": "str",
+        "DATE": "datetime64[ns]",
+        "DOUBLE": "float64",
+        "BOOLEAN": bool,
+        "INTEGER": "Int64",
+    }
     return pd.DataFrame(
         {
             name: pd.Series(dtype=dtypes[sql_type.split()[0]])
@@ -213,3 +224,19 @@ class IncrementalPrices(Protocol):
     """How many of each ticker's latest held rows it needs to see."""
 
     def incremental_prices(self, window: Window, held: HeldPrices) -> Batch: ...
+
+
+@runtime_checkable
+class EdgarFacts(Protocol):
+    """A source with SEC EDGAR XBRL facts (files, live; the sample shapes its own
+    quarters as such): point-in-time GAAP earnings.
+
+    Optional: a source without the method loads no facts, and the valuation marts fall
+    back to ``raw.fundamentals`` for every ticker.
+    """
+
+    def edgar_facts(self, tickers: list[str]) -> pd.DataFrame | Batch:
+        """Payload columns of ``raw.edgar_facts``: every fact version of ``tickers`` the
+        source holds. Rows are appended (``warehouse.append_new_versions``), never replace.
+        Raises ``NotConfigured`` when the source is not set up to fetch them."""
+        ...

@@ -157,8 +157,38 @@ CLAIMS = RawTable(
     ),
 )
 
+EDGAR_FACTS = RawTable(
+    name="edgar_facts",
+    payload={
+        "ticker": "VARCHAR NOT NULL",
+        "cik": "VARCHAR NOT NULL",
+        "taxonomy": "VARCHAR NOT NULL",
+        "concept": "VARCHAR NOT NULL",
+        "unit": "VARCHAR NOT NULL",
+        "period_start": "DATE",
+        "period_end": "DATE NOT NULL",
+        "value": "DOUBLE",
+        "fy": "INTEGER",
+        "fp": "VARCHAR",
+        "form": "VARCHAR",
+        "filed": "DATE NOT NULL",
+        "accn": "VARCHAR NOT NULL",
+        "frame": "VARCHAR",
+    },
+    key=("cik", "taxonomy", "concept", "unit", "period_start", "period_end", "accn"),
+    date_column="filed",
+    description=(
+        "One row per SEC XBRL fact version: one filing's (accn) figure for one company (cik, "
+        "10 digits), concept and period, as EDGAR's companyfacts list it. Append-only: a "
+        "restatement is another row with a later filed and accn, never an update. "
+        "period_start is NULL for instant facts (shares outstanding). fy, fp and form "
+        "describe the filing, not the period. ticker: the symbol the company loads under."
+    ),
+)
+
 RAW_TABLES: dict[str, RawTable] = {
-    t.name: t for t in (PRICES, FUNDAMENTALS, VALUATION_SNAPSHOTS, RATES, UNIVERSE, CLAIMS)
+    t.name: t
+    for t in (PRICES, FUNDAMENTALS, VALUATION_SNAPSHOTS, RATES, UNIVERSE, CLAIMS, EDGAR_FACTS)
 }
 
 

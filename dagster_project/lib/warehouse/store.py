@@ -22,8 +22,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dagster_project.lib.settings import DuckDBSettings
 from dagster_project.lib.sources.base import FrameChunks, HeldPrices, Window, frame_chunks
+from dagster_project.lib.warehouse.connection import (  # noqa: F401 - re-exported, one definition
+    WarehouseError,
+    WarehouseLockedError,
+    connect,
+    published_path,
+)
 from dagster_project.lib.warehouse.schemas import (
     AUDIT_TABLES,
     QUALITY_WATERMARKS,
@@ -32,14 +37,6 @@ from dagster_project.lib.warehouse.schemas import (
     AuditTable,
     RawTable,
 )
-
-
-class WarehouseError(RuntimeError):
-    """The warehouse file cannot be used; the message says which file and why."""
-
-
-class WarehouseLockedError(WarehouseError):
-    """Another process holds the warehouse file (DuckDB: one writer or many readers)."""
 
 
 class MixedSourceError(WarehouseError):
@@ -56,11 +53,6 @@ class WriteResult:
     rows_deleted: int
     rows_inserted: int
     keys: int
-
-
-def published_path(warehouse: Path) -> Path:
-    """Where the read-only copy of a warehouse lives: ``published/`` beside it."""
-    return Path(warehouse).parent / "published" / Path(warehouse).name
 
 
 LOCK_WAIT_REPORT_SECONDS = 30.0
@@ -128,40 +120,6 @@ def _waiting_message(path: Path, warehouse: Path, waited: float) -> str:
         f"waiting for the writer of {warehouse} ({who}; writing since {since}); "
         f"waited {waited:.0f}s so far. DuckDB allows one writer per file."
     )
-
-
-@contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse, translating DuckDB's lock and corruption errors into plain words."""
-    path = Path(path)
-    if read_only and not path.exists():
-        raise WarehouseError(f"{path} does not exist yet: run `rotation build` first")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(
-            str(path), read_only=read_only, config=DuckDBSettings.from_env().config(path)
-        )
-    except duckdb.IOException as exc:
-        message = str(exc)
-        # DuckDB's own wording: matching bare "lock" would also match a path like /locks/.
-        if "could not set lock" in message.lower():
-            raise WarehouseLockedError(
-                f"{path} is locked by another process (DuckDB allows one writer or many "
-                "readers, not both). Wait for it to finish; to read while a build runs, query "
-                f"the published copy with `rotation sql`. DuckDB: {message}"
-            ) from exc
-        if "not a valid duckdb database file" in message.lower():
-            raise WarehouseError(
-                f"{path} is not a usable DuckDB file (damaged, or not a database): restore "
-                f"it, or build into a new file with --warehouse. DuckDB: {message}"
-            ) from exc
-        raise WarehouseError(f"{path} cannot be opened: {message}") from exc
-    except duckdb.Error as exc:
-        raise WarehouseError(f"{path} is not a usable DuckDB file: {exc}") from exc
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -314,6 +272,48 @@ def _replace_chunk(
     ).fetchall()
     seen.update(new_keys.dropna())
     return int(deleted), len(chunk)
+
+
+def append_new_versions(
+    con: duckdb.DuckDBPyConnection,
+    table: RawTable,
+    frame: pd.DataFrame,
+    source_label: str,
+    loaded_at: dt.datetime,
+) -> WriteResult:
+    """Insert the rows whose key ``table`` does not hold yet; never delete or update.
+
+    Why append-only: a table of fact versions (``raw.edgar_facts``) must keep every version
+    it ever saw, so any past day can be replayed with what was public then. A later answer
+    that is partial (a ticker that failed, a provider that dropped an old filing) must not
+    erase what an earlier one delivered, and a re-run of the same answer adds nothing. Keys
+    compare with ``IS NOT DISTINCT FROM`` (an instant fact's NULL ``period_start`` is part
+    of its key); duplicates inside the frame collapse to their first row. One transaction.
+    ``WriteResult.keys`` counts the first-key values (tickers, CIKs) that got new rows.
+    """
+    frame = conform(frame, table, source_label).drop_duplicates(list(table.key), keep="first")
+    matches = " AND ".join(f"held.{c} IS NOT DISTINCT FROM incoming.{c}" for c in table.key)
+    new_rows = (
+        "FROM incoming_versions AS incoming WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {table.qualified_name} AS held WHERE {matches})"
+    )
+    relation = con.from_df(frame)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        keys = relation.query(
+            "incoming_versions", f"SELECT count(DISTINCT incoming.{table.key[0]}) {new_rows}"
+        ).fetchall()[0][0]
+        inserted = relation.query(
+            "incoming_versions",
+            f"INSERT INTO {table.qualified_name} BY NAME "
+            f"SELECT incoming.*, {sql_string(source_label)}::VARCHAR AS source, "
+            f"{sql_string(loaded_at.isoformat(sep=' '))}::TIMESTAMP AS loaded_at {new_rows}",
+        ).fetchall()[0][0]
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return WriteResult(table.qualified_name, 0, int(inserted), int(keys))
 
 
 def sql_string(value: str) -> str:

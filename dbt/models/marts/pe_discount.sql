@@ -5,8 +5,12 @@
 --   basket forward P/E  = sum of market caps / sum of forward earnings
 --
 -- over the constituents with both figures that day (int_stock_valuation_daily:
--- point-in-time, so a day only uses quarters reported by then). Losses count,
--- as in index P/E: a loss-maker adds its market cap and subtracts its loss.
+-- point-in-time, so a day only uses quarters reported by then). Two conventions of
+-- the index method: trailing_pe counts losses (a loss-maker adds its market cap and
+-- subtracts its loss: the aggregate earnings yield of owning the whole basket), and
+-- trailing_pe_ex_losses leaves out the names with TTM earnings <= 0 from both sums
+-- (as index providers that quote P/E "excluding negative earnings" do). Small caps
+-- hold far more loss-makers, so the gap between the two is itself informative.
 -- A basket P/E is NULL when its earnings sum is not positive or fewer than
 -- var('pe_min_coverage') of its priced names have the figure. discount = small /
 -- large - 1; its percentile and median are expanding (rows up to the day only).
@@ -64,6 +68,11 @@ basket_days as (
         sum(ttm_earnings_usd) filter (where has_trailing) as ttm_earnings,
         sum(market_cap) filter (where has_forward) as forward_market_cap,
         sum(forward_earnings_usd) filter (where has_forward) as forward_earnings,
+        count(*) filter (where has_trailing and ttm_earnings_usd > 0) as n_profitable,
+        sum(market_cap) filter (where has_trailing and ttm_earnings_usd > 0)
+            as profitable_market_cap,
+        sum(ttm_earnings_usd) filter (where has_trailing and ttm_earnings_usd > 0)
+            as profitable_ttm_earnings,
         sum(market_cap) filter (where has_trailing and not is_magnificent_7)
             as trailing_market_cap_ex_mag7,
         sum(ttm_earnings_usd) filter (where has_trailing and not is_magnificent_7)
@@ -83,6 +92,12 @@ basket_pe as (
             when n_trailing >= {{ min_coverage }} * n_priced and ttm_earnings > 0
                 then trailing_market_cap / ttm_earnings
         end as trailing_pe,
+        -- coverage is judged on the names with figures, not the profitable ones: a
+        -- basket where many names lose money is well covered, just loss-heavy
+        case
+            when n_trailing >= {{ min_coverage }} * n_priced and profitable_ttm_earnings > 0
+                then profitable_market_cap / profitable_ttm_earnings
+        end as trailing_pe_ex_losses,
         case
             when n_forward >= {{ min_coverage }} * n_priced and forward_earnings > 0
                 then forward_market_cap / forward_earnings
@@ -133,6 +148,8 @@ daily as (
         small.trailing_market_cap as small_market_cap,
         small.ttm_earnings as small_ttm_earnings,
         small.trailing_pe as small_trailing_pe,
+        small.n_profitable as small_names_profitable,
+        small.trailing_pe_ex_losses as small_trailing_pe_ex_losses,
         small.forward_earnings as small_forward_earnings,
         small.forward_pe as small_forward_pe,
         large.n_constituents as large_constituents,
@@ -142,10 +159,13 @@ daily as (
         large.trailing_market_cap as large_market_cap,
         large.ttm_earnings as large_ttm_earnings,
         large.trailing_pe as large_trailing_pe,
+        large.n_profitable as large_names_profitable,
+        large.trailing_pe_ex_losses as large_trailing_pe_ex_losses,
         large.forward_earnings as large_forward_earnings,
         large.forward_pe as large_forward_pe,
         large.trailing_pe_ex_mag7 as large_ex_mag7_trailing_pe,
         small.trailing_pe / large.trailing_pe - 1.0 as discount,
+        small.trailing_pe_ex_losses / large.trailing_pe_ex_losses - 1.0 as discount_ex_losses,
         small.forward_pe / large.forward_pe - 1.0 as forward_discount
 
     from trading_days
@@ -262,6 +282,8 @@ final as (
         round(small_market_cap, 2) as small_market_cap,
         round(small_ttm_earnings, 2) as small_ttm_earnings,
         round(small_trailing_pe, 10) as small_trailing_pe,
+        cast(coalesce(small_names_profitable, 0) as integer) as small_names_profitable,
+        round(small_trailing_pe_ex_losses, 10) as small_trailing_pe_ex_losses,
         round(small_forward_earnings, 2) as small_forward_earnings,
         round(small_forward_pe, 10) as small_forward_pe,
 
@@ -273,6 +295,8 @@ final as (
         round(large_market_cap, 2) as large_market_cap,
         round(large_ttm_earnings, 2) as large_ttm_earnings,
         round(large_trailing_pe, 10) as large_trailing_pe,
+        cast(coalesce(large_names_profitable, 0) as integer) as large_names_profitable,
+        round(large_trailing_pe_ex_losses, 10) as large_trailing_pe_ex_losses,
         round(large_forward_earnings, 2) as large_forward_earnings,
         round(large_forward_pe, 10) as large_forward_pe,
         round(large_ex_mag7_trailing_pe, 10) as large_ex_mag7_trailing_pe,
@@ -281,6 +305,7 @@ final as (
         round(discount, 12) as discount,
         round(trailing_history.discount_percentile, 12) as discount_percentile,
         round(trailing_history.discount_median_to_date, 12) as discount_median_to_date,
+        round(discount_ex_losses, 12) as discount_ex_losses,
         round(forward_discount, 12) as forward_discount,
         round(forward_history.forward_discount_percentile, 12) as forward_discount_percentile,
         round(forward_history.forward_discount_median_to_date, 12)

@@ -8,6 +8,9 @@ Layout (documented in the README):
                                       text: Percent, Index...; the gates' ranges)
     DIR/fundamentals/<TICKER>.csv     period_end, eps [, shares_outstanding, eps_estimate,
                                       report_date]
+    DIR/fundamentals/edgar/           optional: SEC companyfacts CIK##########.json files
+                                      and SEC's company_tickers.json (raw.edgar_facts;
+                                      or a cik column in universe.csv)
     DIR/universe.csv                  optional: ticker, name, kind, size, style, sector,
                                       is_magnificent_7
 
@@ -26,7 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from dagster_project.lib.sources.base import SourceError, Window, empty_frame
+from dagster_project.lib.sources import tabular
+from dagster_project.lib.sources.base import Batch, SourceError, Window, empty_frame
+from dagster_project.lib.sources.edgar.companyfacts import cik10
+from dagster_project.lib.sources.edgar.files import read_edgar_dir, tickers_with_facts
 from dagster_project.lib.sources.files.readers import (
     SERIES_FILE,
     read_fundamentals,
@@ -36,9 +42,16 @@ from dagster_project.lib.sources.files.readers import (
 )
 from dagster_project.lib.sources.files.universe import derive_universe, read_universe_csv
 from dagster_project.lib.sources.symbols import checked_series, checked_ticker
-from dagster_project.lib.warehouse.schemas import FUNDAMENTALS, PRICES, RATES, VALUATION_SNAPSHOTS
+from dagster_project.lib.warehouse.schemas import (
+    EDGAR_FACTS,
+    FUNDAMENTALS,
+    PRICES,
+    RATES,
+    VALUATION_SNAPSHOTS,
+)
 
 PRICE_SUFFIXES = (".csv", ".parquet")
+EDGAR_DIR = ("fundamentals", "edgar")
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,41 @@ class FilesSource:
         """Always empty: files describe history, not today's quoted valuations."""
         return empty_frame(VALUATION_SNAPSHOTS)
 
+    def edgar_facts(self, tickers: list[str]) -> Batch:
+        """Every fact version in ``fundamentals/edgar/`` for ``tickers``; none (and no
+        error) without that folder. A ticker with no file there is listed as a failure."""
+        folder = self.folder.joinpath(*EDGAR_DIR)
+        if not folder.is_dir():
+            return Batch(frame=empty_frame(EDGAR_FACTS))
+        facts = read_edgar_dir(folder, tickers, self._universe_ciks(tickers))
+        missing = sorted(set(tickers) - set(facts["ticker"]))
+        reason = f"no companyfacts file for it in {folder}"
+        return Batch(
+            frame=facts[list(EDGAR_FACTS.payload)], failures=dict.fromkeys(missing, reason)
+        )
+
+    def _universe_ciks(self, tickers: list[str]) -> dict[str, str] | None:
+        """CIK -> ticker from a ``cik`` column of ``universe.csv`` (for ``tickers``), or
+        None to map through the folder's ``company_tickers.json``.
+
+        Why: SEC's list maps today's tickers only; a universe that keeps a renamed or
+        delisted company can name its CIK instead.
+        """
+        path = self.folder / "universe.csv"
+        if not path.is_file():
+            return None
+        table = tabular.read_table_file(path, str(path))
+        if "cik" not in table.cells.columns:
+            return None
+        wanted = set(tickers)
+        rows = table.cells[
+            table.cells["cik"].ne("") & table.cells["ticker"].str.upper().isin(wanted)
+        ]
+        return {
+            cik10(cik): ticker.upper()
+            for cik, ticker in zip(rows["cik"], rows["ticker"], strict=True)
+        }
+
     def series_units(self) -> dict[str, str]:
         """Units per series from ``rates/series.csv``; empty without that file."""
         path = self.folder / "rates" / SERIES_FILE
@@ -109,9 +157,12 @@ class FilesSource:
         rate_files = _files(self.folder / "rates", (".csv",), checked_series)
         listed_file = self.folder / "universe.csv"
         listed = read_universe_csv(listed_file) if listed_file.exists() else {}
+        with_facts = tickers_with_facts(self.folder.joinpath(*EDGAR_DIR), price_files)
         return FolderData(
             universe=derive_universe(
-                set(price_files) | set(fundamental_files), set(fundamental_files), listed
+                set(price_files) | set(fundamental_files),
+                set(fundamental_files) | with_facts,
+                listed,
             ),
             prices=_concat([read_prices(p, t) for t, p in price_files.items()], PRICES),
             rates=_concat([read_rates(p, s) for s, p in rate_files.items()], RATES),

@@ -33,6 +33,7 @@ import pandas as pd
 
 from dagster_project.lib.sources.base import FrameChunks, Window, empty_frame
 from dagster_project.lib.sources.sample.calibration import EPOCH
+from dagster_project.lib.sources.sample.edgar import edgar_facts_frame
 from dagster_project.lib.sources.sample.factors import FactorPaths, simulate_factors
 from dagster_project.lib.sources.sample.fundamentals import fundamentals_frame, quarter_ends
 from dagster_project.lib.sources.sample.prices import (
@@ -168,6 +169,11 @@ class SampleSource:
 
     def rates(self, window: Window) -> pd.DataFrame:
         return rows_between(self._rates, "obs_date", *self._clip(window))
+
+    def edgar_facts(self, tickers: list[str]) -> pd.DataFrame:
+        """The sample's own quarters shaped as SEC companyfacts versions (``sample.edgar``),
+        so the point-in-time EDGAR path of the marts runs on every sample build."""
+        return edgar_facts_frame(self._fundamentals, tickers)
 
     def valuation_snapshots(self, as_of: dt.date) -> pd.DataFrame:
         """Always empty: point-in-time valuations are what a market reported on a day, and

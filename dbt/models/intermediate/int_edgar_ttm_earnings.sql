@@ -1,0 +1,92 @@
+-- Trailing-twelve-month net income from SEC EDGAR, point in time: one row per company
+-- per session on which a new quarter of it became known (int_edgar_net_income_quarterly),
+-- holding the sum of the latest four quarters known from that session on.
+--
+-- The latest four are those with the greatest period ends among the quarters known
+-- by the session (known_from on or before it), each at its first-reported value. The
+-- sum counts only when there are four and they span a year (first start to last end
+-- 350-380 days: 52- and 53-week years): a missing quarter would otherwise silently
+-- make a nine- or fifteen-month "TTM". Losses count (negative).
+
+with
+
+quarters as (
+
+    select *
+    from {{ ref('int_edgar_net_income_quarterly') }}
+    where known_from is not null
+
+),
+
+sessions as (
+
+    select distinct
+        ticker,
+        cik,
+        known_from as state_date
+
+    from quarters
+
+),
+
+known_then as (
+
+    select
+        sessions.ticker,
+        sessions.cik,
+        sessions.state_date,
+        quarters.period_start,
+        quarters.period_end,
+        quarters.net_income_usd,
+        quarters.known_from,
+        row_number() over (
+            partition by sessions.cik, sessions.state_date
+            order by quarters.period_end desc
+        ) as recency
+
+    from sessions
+    inner join quarters
+        on quarters.cik = sessions.cik
+        and quarters.known_from <= sessions.state_date
+
+),
+
+latest_four as (
+
+    select
+        ticker,
+        cik,
+        state_date,
+        count(*) as quarters_summed,
+        sum(net_income_usd) as net_income_sum,
+        min(period_start) as first_period_start,
+        max(period_end) as last_period_end,
+        max(known_from) as earnings_known_since
+
+    from known_then
+    where recency <= 4
+    group by ticker, cik, state_date
+
+),
+
+final as (
+
+    select
+        ticker,
+        cik,
+        state_date,
+        first_period_start,
+        last_period_end,
+        earnings_known_since,
+        cast(quarters_summed as integer) as quarters_summed,
+        case
+            when quarters_summed = 4
+                and last_period_end - first_period_start between 350 and 380
+                then net_income_sum
+        end as ttm_earnings_usd
+
+    from latest_four
+
+)
+
+select * from final
