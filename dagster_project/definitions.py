@@ -32,8 +32,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     claims_ledger = dg.define_asset_job(
         CLAIMS_JOB_NAME,
         selection=dg.AssetSelection.assets(raw_claims).downstream(),
-        description="Re-read the claims file and re-measure the ledger (marts.claims), then "
-        "publish. What `rotation claims --file F` runs.",
+        description="Re-read the claims file and re-measure the nightly ledger (marts.claims), "
+        "then publish: after editing claims.yaml, without a whole build. (`rotation claims "
+        "--file F` measures a file on the published copy without any run.)",
     )
     source = SourceResource.from_settings(settings)
     return dg.Definitions(

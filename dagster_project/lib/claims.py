@@ -1,7 +1,9 @@
 """The claims ledger's input: read ``claims.yaml``, validate each claim, flatten to rows.
 
 Validation is per claim: a malformed claim becomes a row with an ``error`` naming its id
-and field, and every other claim still goes on to be measured (in dbt, ``marts.claims``).
+and field, and every other claim still goes on to be measured (by the one measuring query,
+``dbt/macros/measure_claims.sql``: in dbt for ``marts.claims``, and by
+``lib/claims_measure.py`` for ``rotation claims --file``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import yaml
 
-from dagster_project.lib.sources.symbols import SERIES_PATTERN, TICKER_PATTERN
+from dagster_project.lib.symbol_patterns import SERIES_PATTERN, TICKER_PATTERN
 from dagster_project.lib.warehouse.schemas import CLAIMS
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
 
 METRICS = (
     "return",
@@ -151,6 +158,42 @@ def _symbol(raw: dict, field: str, pattern: re.Pattern, known: set[str] | None) 
     return text
 
 
+def _tolerance(raw: dict, metric: str, comparison: str) -> float:
+    """How far ``=`` may miss. One-sided claims are strict (``>=`` means measured >=
+    claimed, exactly), so a tolerance there would silently move the claimed figure: it
+    is refused, and the author writes the figure they mean instead."""
+    tolerance = _number(raw, "tolerance")
+    if comparison != "=":
+        if tolerance:
+            raise _Invalid(
+                "tolerance",
+                f"widens '=' only; a {comparison!r} claim is strict (measured "
+                f"{comparison} claimed): drop the tolerance or change the claimed figure",
+            )
+        return 0.0
+    if tolerance is None:
+        return 0.0 if metric == "record_high" else DEFAULT_TOLERANCE
+    if tolerance < 0:
+        raise _Invalid("tolerance", "must not be negative")
+    return tolerance
+
+
+def known_symbols(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str]]:
+    """The tickers and rate series a warehouse holds, which a claim may name.
+
+    The nightly load and ``rotation claims --file`` both validate against these, so a
+    claim is refused (or accepted) the same way on either path.
+    """
+    tickers = {
+        row[0]
+        for row in con.execute(
+            "SELECT ticker FROM raw.universe UNION SELECT DISTINCT ticker FROM raw.prices"
+        ).fetchall()
+    }
+    series = {row[0] for row in con.execute("SELECT DISTINCT series_id FROM raw.rates").fetchall()}
+    return tickers, series
+
+
 def validate_claim(
     raw: object,
     position: int,
@@ -201,11 +244,7 @@ def validate_claim(
         comparison = str(raw.get("comparison", "="))
         if comparison not in COMPARISONS:
             raise _Invalid("comparison", f"{comparison!r} is not one of {', '.join(COMPARISONS)}")
-        tolerance = _number(raw, "tolerance")
-        if tolerance is None:
-            tolerance = 0.0 if metric == "record_high" else DEFAULT_TOLERANCE
-        if tolerance < 0:
-            raise _Invalid("tolerance", "must not be negative")
+        tolerance = _tolerance(raw, metric, comparison)
     except _Invalid as problem:
         text = raw.get("text") if isinstance(raw, dict) else None
         return ClaimRow(
@@ -228,13 +267,14 @@ def validate_claim(
     )
 
 
-def claims_frame(
+def claims_rows(
     raw_claims: Iterable[object],
     claims_file: Path,
     known_tickers: set[str] | None = None,
     known_series: set[str] | None = None,
-) -> pd.DataFrame:
-    """All claims as rows of ``raw.claims``; duplicate ids are errors on the later claim."""
+) -> list[dict]:
+    """All claims as rows of ``raw.claims`` (dicts keyed by ``COLUMNS``); duplicate ids
+    are errors on the later claim. Plain Python, so the CLI needs no pandas."""
     rows, seen = [], set()
     for position, raw in enumerate(raw_claims):
         row = validate_claim(raw, position, known_tickers, known_series)
@@ -247,6 +287,19 @@ def claims_frame(
             )
         seen.add(row.claim_id)
         rows.append({**row.__dict__, "claims_file": str(claims_file)})
+    return rows
+
+
+def claims_frame(
+    raw_claims: Iterable[object],
+    claims_file: Path,
+    known_tickers: set[str] | None = None,
+    known_series: set[str] | None = None,
+) -> pd.DataFrame:
+    """``claims_rows`` as a frame, the shape the raw loader writes."""
+    import pandas as pd
+
+    rows = claims_rows(raw_claims, claims_file, known_tickers, known_series)
     frame = pd.DataFrame.from_records(rows, columns=COLUMNS)
     for column in ("start_date", "end_date", "on_date"):
         frame[column] = pd.to_datetime(frame[column]).dt.date

@@ -48,6 +48,21 @@ def test_a_good_return_claim_gets_defaults():
     assert (row.ticker, row.comparison, row.tolerance) == ("^RUT", "=", 0.005)
 
 
+def test_one_sided_claims_are_strict_and_take_no_tolerance():
+    base = {"id": "c1", "metric": "pe_discount", "on": "2024-12-31", "claimed": -0.4}
+    # ">=" means measured >= claimed exactly: no default tolerance is added ...
+    assert validate(**base, comparison=">=").tolerance == 0.0
+    assert validate(**base, comparison="<=", tolerance=0).tolerance == 0.0
+    # ... and a tolerance there would quietly move the claimed figure: refused.
+    row = validate(**base, comparison=">=", tolerance=0.005)
+    assert row.error == (
+        "claim c1: tolerance: widens '=' only; a '>=' claim is strict (measured >= "
+        "claimed): drop the tolerance or change the claimed figure"
+    )
+    # "=" keeps the default tolerance.
+    assert validate(**base).tolerance == ledger.DEFAULT_TOLERANCE
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
@@ -130,3 +145,19 @@ def test_the_default_ledger_is_well_formed_and_large_enough():
     assert frame["error"].isna().all(), frame["error"].dropna().tolist()
     assert set(frame["metric"]) == set(ledger.METRICS)
     assert all(claim.get("source") for claim in raw)
+
+
+def test_the_cli_renders_the_ledgers_own_measuring_sql():
+    """``rotation claims --file`` renders the dbt macro itself, with plain (strict) Jinja:
+    a dbt-only call slipped into the macro would raise here, not at a user's prompt."""
+    from dagster_project.lib import claims_measure
+
+    sql = claims_measure.measuring_sql("my_claims")
+    assert "select * from my_claims" in sql
+    for relation in claims_measure.INPUTS.values():
+        assert f"from {relation}" in sql
+    # The settings are the dbt project's vars, the ones marts.claims is built with.
+    project_vars = claims_measure.dbt_vars()
+    assert f"needs at least {project_vars['claims_record_high_min_sessions']} closes" in sql
+    staged = claims_measure.staging_sql("raw_frame")
+    assert "from raw_frame" in staged and "as claim_position" in staged

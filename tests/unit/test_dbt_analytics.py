@@ -229,8 +229,8 @@ def test_fomc_cycles_after_a_hold_two_hikes_and_three_cuts(warehouse):
     rows = _rows(
         warehouse,
         "SELECT decision_date, change_bp, new_target_lower, new_target_upper, direction,"
-        " cycle_id, is_first_cut_of_cycle, is_first_hike_of_cycle, move_number_in_cycle"
-        " FROM marts.fomc_decisions ORDER BY decision_date",
+        " cycle_id, is_first_cut_of_cycle, is_first_hike_of_cycle, move_number_in_cycle,"
+        " cycle_flag_reason FROM marts.fomc_decisions ORDER BY decision_date",
     )
     assert [
         (
@@ -243,7 +243,8 @@ def test_fomc_cycles_after_a_hold_two_hikes_and_three_cuts(warehouse):
         )
         for r in rows
     ] == [
-        (d("2023-12-13"), 25.0, "hike", "tightening-2023-12-13", False, True),
+        # the first move in the data: whether it opened its cycle is unknown
+        (d("2023-12-13"), 25.0, "hike", "tightening-2023-12-13", None, None),
         (d("2024-01-03"), 25.0, "hike", "tightening-2023-12-13", False, False),
         (d("2024-01-24"), -25.0, "cut", "easing-2024-01-24", True, False),
         (d("2024-01-31"), -50.0, "cut", "easing-2024-01-24", False, False),
@@ -251,6 +252,13 @@ def test_fomc_cycles_after_a_hold_two_hikes_and_three_cuts(warehouse):
     ]
     assert (rows[3]["new_target_lower"], rows[3]["new_target_upper"]) == (5.0, 5.25)
     assert [r["move_number_in_cycle"] for r in rows] == [1, 2, 1, 2, 3]
+    assert [r["cycle_flag_reason"] for r in rows] == [
+        "first_move_in_data",
+        "continuation",
+        "reversal",
+        "continuation",
+        "continuation",
+    ]
 
 
 def test_fed_policy_daily_regime_and_days_since_first_cut(warehouse):
@@ -262,7 +270,8 @@ def test_fed_policy_daily_regime_and_days_since_first_cut(warehouse):
             " FROM marts.fed_policy_daily",
         )
     }
-    assert rows[d("2023-12-01")]["regime"] == "hold"
+    # Before the first move in the data, when the Fed last moved is unknown: not "hold".
+    assert rows[d("2023-12-01")]["regime"] == "unknown"
     assert rows[d("2023-12-01")]["days_since_first_cut"] is None
     assert rows[d("2024-01-10")]["regime"] == "tightening"
     assert rows[d("2024-01-24")]["days_since_first_cut"] == 0
@@ -333,7 +342,14 @@ def test_event_summary_counts_first_cuts_and_all_cuts(warehouse):
     # Every cut has a next close; only the 01-24 cut opened its cycle.
     assert rows["all_cuts"]["n_events"] == 3
     assert rows["first_cuts"]["n_events"] == 1
-    assert rows["first_cuts"]["avg_small_return"] == pytest.approx(101 / 99 - 1)
+    # Returns are summarised to 4 decimals (1 bp).
+    assert rows["first_cuts"]["avg_small_return"] == round(101 / 99 - 1, 4)
+    assert rows["first_cuts"]["n_cycles"] == 1
+    assert rows["first_cuts"]["se_relative_return"] is None  # one cycle: no interval
+    # The three cuts belong to one cycle, and their 1-day windows (01-03 to 01-24,
+    # 01-25 to 01-31, 02-01 to 02-29 on this sparse calendar) do not overlap.
+    assert rows["all_cuts"]["n_cycles"] == 1
+    assert rows["all_cuts"]["n_non_overlapping"] == 3
 
 
 def test_magnificent_7_share_of_a_two_stock_index(warehouse):

@@ -188,7 +188,8 @@ def test_fed_policy_regime(warehouse):
     }
     assert min(rows) == dt.date(2024, 1, 1) and max(rows) == dt.date(2024, 1, 10)
     assert len(rows) == 10
-    assert rows[dt.date(2024, 1, 3)][3] == "hold"
+    # Before the first move in the data the regime is unknown, not "hold".
+    assert rows[dt.date(2024, 1, 3)][3] == "unknown"
     # The hike first shows on 01-05, so it was decided on 01-04.
     assert rows[dt.date(2024, 1, 4)][1:4] == (dt.date(2024, 1, 4), 25.0, "tightening")
     assert rows[dt.date(2024, 1, 5)][0] == pytest.approx(5.625)

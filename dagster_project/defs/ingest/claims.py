@@ -1,6 +1,7 @@
 """The claims ledger's input: the claims file, validated and loaded into ``raw.claims``.
 
-The measuring happens in dbt (``marts.claims``), in SQL over the marts.
+The measuring happens in dbt (``marts.claims``), in SQL over the marts: the macro
+``measure_claims``, which ``rotation claims --file`` also runs, on the published copy.
 """
 
 import datetime as dt
@@ -44,13 +45,7 @@ def raw_claims(
     with warehouse.connect() as con:
         ensure_raw_schema(con)
         assert_single_source(con, warehouse.file, label)
-        known_tickers = {r[0] for r in con.execute("SELECT ticker FROM raw.universe").fetchall()}
-        known_tickers |= {
-            r[0] for r in con.execute("SELECT DISTINCT ticker FROM raw.prices").fetchall()
-        }
-        known_series = {
-            r[0] for r in con.execute("SELECT DISTINCT series_id FROM raw.rates").fetchall()
-        }
+        known_tickers, known_series = ledger.known_symbols(con)
         frame = ledger.claims_frame(raw, path, known_tickers, known_series)
         ledger_rows = replace_table(con, CLAIMS, frame, label, loaded_at)
     errors = frame["error"].dropna().tolist()

@@ -10,12 +10,9 @@ from __future__ import annotations
 import re
 
 from dagster_project.lib.sources.base import SourceError
+from dagster_project.lib.symbol_patterns import SERIES_PATTERN, TICKER_PATTERN
 
-TICKER_PATTERN = re.compile(r"^\^?[A-Z0-9][A-Z0-9.=-]{0,14}$")
-"""Yahoo symbols: ``SPY``, ``^RUT``, ``BRK-B``, ``BF.B``, ``CL=F``; uppercase, at most 16."""
-
-SERIES_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_]{0,39}$")
-"""FRED series ids: ``DFF``, ``T10Y2Y``, ``BAMLH0A0HYM2``; uppercase letters, digits, ``_``."""
+__all__ = ["SERIES_PATTERN", "TICKER_PATTERN", "checked_series", "checked_ticker"]
 
 
 def checked_ticker(value: object, where: str = "") -> str:

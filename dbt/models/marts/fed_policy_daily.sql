@@ -1,8 +1,11 @@
 -- The Fed policy backdrop for every calendar day: target range, effective rate,
 -- curve slope and whether it is steepening, the latest target change, the cycle
 -- it belongs to and the regime it puts us in. A move counts from its FOMC
--- decision date; a regime reverts to 'hold' once the last move is more than
--- var('hold_after_days') days old. The slope's change is measured over
+-- decision date, the target range too: from the decision day on, the range is the
+-- one decided (FRED's range series only show it the day after), so a row never
+-- pairs the old range with the new regime. Before the first move in the data the
+-- regime is 'unknown' (when the Fed last moved is not loaded); after it, a regime
+-- reverts to 'hold' once the last move is more than var('hold_after_days') days old. The slope's change is measured over
 -- var('steepening_lookback_trading_days') (63) trading days of the market
 -- calendar (int_trading_days); a non-trading day reads the last trading day's.
 
@@ -19,6 +22,8 @@ moves as (
     select
         decision_date,
         change_bp,
+        new_target_lower,
+        new_target_upper,
         cycle_id,
         cycle_type,
         cycle_start_date
@@ -95,9 +100,13 @@ final as (
 
     select
         with_trading_day.rate_date as calendar_date,
-        with_trading_day.target_lower,
-        with_trading_day.target_upper,
-        (with_trading_day.target_lower + with_trading_day.target_upper) / 2.0 as target_mid,
+        -- the decided range from the decision day on; FRED's before the first move
+        coalesce(last_move.new_target_lower, with_trading_day.target_lower) as target_lower,
+        coalesce(last_move.new_target_upper, with_trading_day.target_upper) as target_upper,
+        (
+            coalesce(last_move.new_target_lower, with_trading_day.target_lower)
+            + coalesce(last_move.new_target_upper, with_trading_day.target_upper)
+        ) / 2.0 as target_mid,
         with_trading_day.effective_rate,
         with_trading_day.dgs2,
         with_trading_day.dgs10,
@@ -110,8 +119,8 @@ final as (
         cast(with_trading_day.rate_date - with_trading_day.last_move_date as integer)
             as days_since_last_move,
         case
-            when with_trading_day.last_move_date is null
-                or with_trading_day.rate_date - with_trading_day.last_move_date
+            when with_trading_day.last_move_date is null then 'unknown'
+            when with_trading_day.rate_date - with_trading_day.last_move_date
                     > {{ var('hold_after_days') }}
                 then 'hold'
             when with_trading_day.last_move_bp < 0 then 'easing'
