@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-STEP = re.compile(r"^\[\s*([\d.]+)s\] (▶|✔|✖|✘) (\S+)\s*$")
+STEP = re.compile(r"^\[\s*([\d.]+)s\] (▶|✔|✖|✘) (\S+)(?:\s.*)?$")
 DBT_NODE = re.compile(
     r"^\d+ of \d+ (?:OK created sql (?P<kind>table|view|incremental) model"
     r"|OK loaded seed file|(?P<result>PASS|FAIL|WARN|ERROR)) (?P<name>\S+).*?"

@@ -57,7 +57,8 @@ def clean_env(dagster_home: Path) -> dict[str, str]:
 
 
 def build_command(args, warehouse: Path, years: int, start: str | None, end: str) -> list[str]:
-    command = [PYTHON, "-m", "dagster_project.cli", "build", "--source", "sample"]
+    # --verbose: the profile reads dbt's per-node timings from its console output
+    command = [PYTHON, "-m", "dagster_project.cli", "build", "--verbose", "--source", "sample"]
     command += ["--tickers", str(args.tickers), "--years", str(years), "--seed", str(args.seed)]
     command += ["--warehouse", str(warehouse)]
     if start:

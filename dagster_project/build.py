@@ -21,7 +21,7 @@ import dagster as dg
 import psutil
 
 from dagster_project.lib.settings import Settings
-from dagster_project.progress import RunProgress
+from dagster_project.progress import ProgressPrinter, RunProgress
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ def run_build(
     instance: dg.DagsterInstance,
     show_progress: bool = True,
     job_name: str | None = None,
+    printer: ProgressPrinter | None = None,
 ) -> BuildOutcome:
     """Materialize every asset and check of a job (default: the whole build) for ``settings``."""
     from dagster_project.definitions import BUILD_JOB_NAME, build_definitions
@@ -82,7 +83,7 @@ def run_build(
         HOST_TAG: socket.gethostname(),
     }
     run_id = str(uuid.uuid4())
-    progress = RunProgress(instance, run_id) if show_progress else contextlib.nullcontext()
+    progress = RunProgress(instance, run_id, printer) if show_progress else contextlib.nullcontext()
     with progress:
         result = _execute_stoppably(
             lambda: job.execute_in_process(

@@ -45,7 +45,27 @@ _SOURCE_PATTERN = re.compile(r"^(sample|live|files:.+)$")
 
 
 class SettingsError(ValueError):
-    """A setting has a value we cannot use; the message names the variable."""
+    """A setting has a value we cannot use; the message names the variable.
+
+    ``variable`` is that variable and ``for_flag`` words the same complaint for the flag
+    it was written from, so the CLI names what the user typed (``--tickers must be
+    positive``), not a ROTATION_SAMPLE_TICKERS they never set.
+    """
+
+    def __init__(
+        self, message: str, variable: str | None = None, flag_detail: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.variable = variable
+        self.flag_detail = flag_detail
+
+    def for_flag(self, flag: str) -> str:
+        return f"{flag} {self.flag_detail}" if self.flag_detail else str(self)
+
+
+def _invalid(name: str, raw: str, problem: str, flag_detail: str | None = None) -> SettingsError:
+    """``NAME='raw' problem`` from the environment; ``--flag 'raw' problem`` from a flag."""
+    return SettingsError(f"{name}={raw!r} {problem}", name, flag_detail or f"{raw!r} {problem}")
 
 
 @dataclass(frozen=True)
@@ -64,9 +84,7 @@ class Settings:
         env = os.environ if environ is None else environ
         source = env.get(ENV_SOURCE, "sample").strip() or "sample"
         if not _SOURCE_PATTERN.match(source):
-            raise SettingsError(
-                f"{ENV_SOURCE}={source!r} is not a source: use sample, live or files:DIR"
-            )
+            raise _invalid(ENV_SOURCE, source, "is not a source (sample, live, files:DIR)")
         warehouse = Path(env.get(ENV_WAREHOUSE) or DEFAULT_WAREHOUSE).expanduser().resolve()
         return cls(
             source=source,
@@ -194,7 +212,7 @@ def _parse_date(env, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(raw)
     except ValueError as exc:
-        raise SettingsError(f"{name}={raw!r} is not a date (expected YYYY-MM-DD)") from exc
+        raise _invalid(name, raw, "is not a date (expected YYYY-MM-DD)") from exc
 
 
 def _parse_int(env, name: str) -> int | None:
@@ -204,9 +222,9 @@ def _parse_int(env, name: str) -> int | None:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise SettingsError(f"{name}={raw!r} is not a whole number") from exc
+        raise _invalid(name, raw, "is not a whole number") from exc
     if value <= 0:
-        raise SettingsError(f"{name}={raw!r} must be positive")
+        raise _invalid(name, raw, "must be positive", flag_detail=f"must be positive (got {raw})")
     return value
 
 
@@ -219,6 +237,12 @@ def reports_dir(warehouse: Path) -> Path:
 def docs_dir(warehouse: Path) -> Path:
     """Where ``rotation docs`` writes the dbt and GX sites: ``docs/`` beside the warehouse."""
     return Path(warehouse).parent / "docs"
+
+
+def dbt_log_path(warehouse: Path) -> Path:
+    """Where a quiet ``rotation build`` keeps dbt's console output: ``logs/`` beside the
+    warehouse, one file per warehouse, overwritten by its next build."""
+    return Path(warehouse).parent / "logs" / f"{Path(warehouse).stem}-dbt.log"
 
 
 def ensure_dagster_home() -> Path:

@@ -10,6 +10,7 @@ import pytest
 from dagster_project.cli import main
 from dagster_project.defs.report.report_asset import rotation_report
 from dagster_project.defs.resources import WarehouseResource
+from dagster_project.lib.report.charts import png_width
 from dagster_project.lib.report.docs import external_assets
 from dagster_project.lib.report.html import SYNTHETIC_LABEL
 from dagster_project.lib.settings import ENV_WAREHOUSE, docs_dir, reports_dir
@@ -35,9 +36,14 @@ def test_report_command_writes_a_self_contained_page_and_the_pngs(built_sample, 
     page_path = folder / "rotation_report.html"
     assert out == [str(page_path), *(str(folder / f"{name}.png") for name in CHARTS)]
     for name in CHARTS:
-        assert (folder / f"{name}.png").read_bytes().startswith(PNG_MAGIC)
+        png = (folder / f"{name}.png").read_bytes()
+        assert png.startswith(PNG_MAGIC)
+        assert png_width(png) >= 1600, name  # print resolution
+        assert len(png) < 400_000, name  # palette PNG: sharp without bloating the page
     page = page_path.read_text()
     assert SYNTHETIC_LABEL in page
+    assert "<th>Small-cap P/E discount to large caps</th>" in page  # labels, not column names
+    assert "<th>IWM vs SPY, 12 months</th>" in page and " bp)</td>" in page
     for name in (*CHARTS, "claims", "key-figures"):
         assert f'<section id="{name}">' in page
     assert len(re.findall(r'src="data:image/png;base64,', page)) == len(CHARTS)
@@ -79,7 +85,9 @@ def test_report_asset_records_charts_and_key_figures(built_sample, tmp_path):
         assert isinstance(metadata[name], dg.FloatMetadataValue), name
     assert 0 < metadata["fed_target_upper"].value < 10
     for name in CHARTS:
+        assert metadata[f"{name}_chart"].md_str.startswith("![")  # the image first
         assert "](data:image/png;base64," in metadata[f"{name}_chart"].md_str
+    assert "**Fed funds target range, upper bound**: " in metadata["key_figures"].md_str
     assert metadata["source"].text == "sample (synthetic sample data)"
 
 

@@ -71,3 +71,21 @@ def test_the_sample_market_is_self_contained():
         for path in (PACKAGE / "lib" / "sources" / "sample").rglob("*.py")
     }
     assert {path: mods for path, mods in offenders.items() if mods} == {}
+
+
+def test_definition_domains_do_not_import_each_other():
+    """``defs/<domain>/`` modules share only ``defs/resources.py`` and ``lib/``: what two
+    domains both need belongs in ``lib/``, so a domain can be read (and moved) alone."""
+    offenders = {}
+    for domain in (p for p in (PACKAGE / "defs").iterdir() if p.is_dir() and p.name[0] != "_"):
+        own = f"dagster_project.defs.{domain.name}"
+        for path in domain.rglob("*.py"):
+            sideways = sorted(
+                m
+                for m in imported_modules(path)
+                if m.startswith("dagster_project.defs.")
+                and not m.startswith((own, "dagster_project.defs.resources"))
+            )
+            if sideways:
+                offenders[str(path.relative_to(PACKAGE))] = sideways
+    assert offenders == {}

@@ -3,11 +3,20 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dagster_project.cli import format_frame, main
-from dagster_project.lib.settings import DuckDBSettings, Settings, SettingsError
+from dagster_project.cli import (
+    FLAG_VARIABLES,
+    carry_warehouse,
+    main,
+    rotation_command,
+    sample_minimum_tickers,
+    warehouse_flag,
+)
+from dagster_project.lib import settings as cfg
+from dagster_project.lib.settings import DEFAULT_WAREHOUSE, DuckDBSettings, Settings, SettingsError
 from dagster_project.lib.sources import Window, build_source, default_window, sample_span
 from dagster_project.lib.sources.base import as_frame
 from dagster_project.lib.sources.sample import extremes
+from dagster_project.lib.sources.sample.universe import load_universe, scale_universe
 
 
 def test_settings_default_to_the_sample_and_the_project_warehouse():
@@ -63,13 +72,6 @@ def test_a_nightly_past_the_default_end_continues_the_sample_history():
     )
 
 
-def test_sql_output_prints_dates_as_plain_dates():
-    frame = pd.DataFrame({"day": pd.to_datetime(["2024-01-02"]), "value": [1.5]})
-    assert format_frame(frame, "csv") == "day,value\n2024-01-02,1.5"
-    assert '"day":"2024-01-02"' in format_frame(frame, "json")
-    assert format_frame(frame.iloc[0:0], "table") == "(no rows)"
-
-
 @pytest.fixture
 def isolated_env(monkeypatch):
     """The CLI writes its flags into the environment; restore it after each test.
@@ -77,21 +79,115 @@ def isolated_env(monkeypatch):
     Set first, then deleted: monkeypatch only restores a variable it has recorded, and
     ``delenv`` of an unset one records nothing, so a flag written by the CLI would leak.
     """
-    for name in ("ROTATION_WAREHOUSE", "ROTATION_SOURCE"):
+    for name in ("ROTATION_WAREHOUSE", *(env for _, env in FLAG_VARIABLES)):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
 
 
 def test_sql_without_a_published_copy_says_to_build_first(tmp_path, capsys, isolated_env):
-    code = main(["sql", "select 1", "--warehouse", str(tmp_path / "w.duckdb")])
+    warehouse = tmp_path / "w.duckdb"
+    code = main(["sql", "select 1", "--warehouse", str(warehouse)])
     assert code == 1
-    assert "run `rotation build` first" in capsys.readouterr().err
+    assert f"run `rotation build --warehouse {warehouse}` first" in capsys.readouterr().err
 
 
-def test_a_bad_source_flag_is_a_usage_error(tmp_path, capsys, isolated_env):
-    code = main(["build", "--source", "nonsense", "--warehouse", str(tmp_path / "w.duckdb")])
-    assert code == 2
-    assert "is not a source" in capsys.readouterr().err
+@pytest.fixture
+def no_run(monkeypatch):
+    """Fail the test if a build got as far as setting up Dagster (where a run starts)."""
+
+    def refuse():
+        raise AssertionError("a Dagster run was about to start")
+
+    monkeypatch.setattr(cfg, "ensure_dagster_home", refuse)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--source", "nonsense"],
+            "rotation: --source 'nonsense' is not a source (sample, live, files:DIR)\n",
+        ),
+        (["--tickers", "0"], "rotation: --tickers must be positive (got 0)\n"),
+        (["--years", "-1"], "rotation: --years must be positive (got -1)\n"),
+        (["--start", "2024-13-01"], "rotation: --start '2024-13-01' is not a date"),
+        (
+            ["--tickers", "20"],
+            "rotation: --tickers 20 is too few: the sample always keeps its 29 index proxies, "
+            "sector funds and megacaps; use 29 or more\n",
+        ),
+        (
+            ["--start", "2030-01-01"],
+            "rotation: --start 2030-01-01 is after the last day of the sample market "
+            "(2025-12-31): nothing to load; give --end too to extend it\n",
+        ),
+        (
+            ["--start", "2024-02-01", "--end", "2024-01-31"],
+            "rotation: --end 2024-01-31 is before --start 2024-02-01: the window is empty\n",
+        ),
+    ],
+)
+def test_bad_build_flags_are_refused_before_a_run_naming_the_flag(
+    flags, message, tmp_path, capsys, isolated_env, no_run
+):
+    warehouse = tmp_path / "w.duckdb"
+    assert main(["build", *flags, "--warehouse", str(warehouse)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message), err
+    assert "ROTATION_" not in err
+    assert not warehouse.exists()
+
+
+def test_a_bad_value_from_the_environment_names_the_variable(
+    tmp_path, capsys, isolated_env, no_run, monkeypatch
+):
+    monkeypatch.setenv("ROTATION_SAMPLE_TICKERS", "20")
+    assert main(["build", "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+    assert capsys.readouterr().err.startswith("rotation: ROTATION_SAMPLE_TICKERS=20 is too few")
+    monkeypatch.setenv("ROTATION_SOURCE", "nonsense")
+    assert main(["build", "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+    assert "rotation: ROTATION_SOURCE='nonsense' is not a source" in capsys.readouterr().err
+
+
+def test_the_live_source_refuses_a_start_after_today(tmp_path, capsys, isolated_env, no_run):
+    start = dt.date.today() + dt.timedelta(days=2)
+    flags = ["--source", "live", "--start", start.isoformat()]
+    assert main(["build", *flags, "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+    assert f"--start {start} is after today" in capsys.readouterr().err
+
+
+def test_the_sample_minimum_is_the_one_the_universe_enforces():
+    minimum = sample_minimum_tickers()
+    assert len(scale_universe(load_universe(), minimum)) == minimum
+    with pytest.raises(ValueError, match="too few"):
+        scale_universe(load_universe(), minimum - 1)
+
+
+def test_settings_errors_reword_for_the_flag_they_came_from():
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"ROTATION_SAMPLE_TICKERS": "0"})
+    assert caught.value.variable == "ROTATION_SAMPLE_TICKERS"
+    assert str(caught.value) == "ROTATION_SAMPLE_TICKERS='0' must be positive"
+    assert caught.value.for_flag("--tickers") == "--tickers must be positive (got 0)"
+
+
+def test_hints_carry_the_users_warehouse(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mine = tmp_path / "mine.duckdb"
+    query = '"select 1"'
+    assert rotation_command(f"sql {query}", mine) == (
+        'uv run rotation sql "select 1" --warehouse mine.duckdb'
+    )
+    assert rotation_command("claims", DEFAULT_WAREHOUSE) == "uv run rotation claims"
+    elsewhere = tmp_path.parent / "my data" / "w.duckdb"
+    assert warehouse_flag(elsewhere) == f" --warehouse '{elsewhere}'"
+    assert carry_warehouse("run `rotation build` first; or `uv run rotation sql`", mine) == (
+        "run `rotation build --warehouse mine.duckdb` first; "
+        "or `uv run rotation sql --warehouse mine.duckdb`"
+    )
+    assert carry_warehouse("run `rotation build` first", DEFAULT_WAREHOUSE) == (
+        "run `rotation build` first"
+    )
 
 
 def test_duckdb_settings_default_to_a_bounded_budget_and_read_the_environment(tmp_path):

@@ -1,39 +1,19 @@
-"""The rotation report as a Dagster asset, and the chart metadata of the mart assets.
+"""The rotation report as a Dagster asset.
 
 The report reads the published copy (like every step with the warehouse resource it holds
 the writer lock while it runs). Its charts travel in the materialization's metadata as
 Markdown images and its key figures as numbers, which the UI plots run after run.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from collections.abc import Set as AbstractSet
-from pathlib import Path
-
 import dagster as dg
-import duckdb
 
 from dagster_project.defs.resources import WarehouseResource
-from dagster_project.lib.report import queries, writer
-from dagster_project.lib.report.charts import Chart
-from dagster_project.lib.report.html import SYNTHETIC_LABEL, chart_markdown
+from dagster_project.lib.report import writer
+from dagster_project.lib.report.html import SYNTHETIC_LABEL
+from dagster_project.lib.report.metadata import chart_metadata, figure_metadata
 from dagster_project.lib.settings import reports_dir
-from dagster_project.lib.warehouse.store import connect
 
 REPORT_GROUP = "report"
-
-
-def chart_metadata(charts: list[Chart], synthetic: bool) -> dict[str, dg.MetadataValue]:
-    """One Markdown entry per chart (``<name>_chart``), the PNG embedded as a data URI and
-    the synthetic label above it when the data is the sample market."""
-    return {
-        f"{chart.name}_chart": dg.MetadataValue.md(chart_markdown(chart, synthetic))
-        for chart in charts
-    }
-
-
-def figure_metadata(figures: Mapping[str, float]) -> dict[str, dg.MetadataValue]:
-    """Key figures as float metadata: Dagster plots numeric metadata across materializations."""
-    return {name: dg.MetadataValue.float(float(value)) for name, value in figures.items()}
 
 
 @dg.asset(
@@ -62,89 +42,3 @@ def rotation_report(
             **chart_metadata(result.charts, result.synthetic),
         }
     )
-
-
-def relative_performance_metadata(con: duckdb.DuckDBPyConnection) -> dict[str, dg.MetadataValue]:
-    """The relative strength chart and the headline pair's latest 3m/12m relative return."""
-    relative = queries.read_relative(con)
-    chart = writer.relative_strength(relative, queries.read_policy(con), queries.read_cuts(con))
-    return {
-        **figure_metadata(queries.relative_key_figures(relative)),
-        **chart_metadata([chart], queries.is_synthetic(queries.read_sources(con))),
-    }
-
-
-def pe_discount_metadata(con: duckdb.DuckDBPyConnection) -> dict[str, dg.MetadataValue]:
-    """The P/E discount chart and the latest discount."""
-    pe = queries.read_pe(con)
-    return {
-        **figure_metadata(queries.pe_key_figures(pe)),
-        **chart_metadata([writer.pe_discount(pe)], queries.is_synthetic(queries.read_sources(con))),
-    }
-
-
-MART_METADATA: dict[dg.AssetKey, Callable[[duckdb.DuckDBPyConnection], dict]] = {
-    dg.AssetKey(["marts", "relative_performance"]): relative_performance_metadata,
-    dg.AssetKey(["marts", "pe_discount"]): pe_discount_metadata,
-}
-"""Marts whose materializations carry the report's chart for them, and how to draw it."""
-
-
-def _event_asset_key(context: dg.AssetExecutionContext, event) -> dg.AssetKey | None:
-    if isinstance(event, dg.Output):
-        return context.asset_key_for_output(event.output_name)
-    return getattr(event, "asset_key", None)
-
-
-def chart_marts_and_dependents(deps: Mapping[dg.AssetKey, AbstractSet[dg.AssetKey]]) -> set:
-    """The chart marts and every asset that depends on one of them, directly or not, given
-    each asset's upstream keys (``AssetsDefinition.asset_deps``)."""
-    held = set(MART_METADATA)
-    grew = True
-    while grew:
-        grew = False
-        for key, upstream in deps.items():
-            if key not in held and upstream & held:
-                held.add(key)
-                grew = True
-    return held
-
-
-def with_mart_charts(
-    events: Iterable, context: dg.AssetExecutionContext, warehouse_file: Path
-) -> Iterator:
-    """Pass dbt's events through, adding chart and key-figure metadata to the chart marts.
-
-    DuckDB lets no one read a file while dbt holds it for writing, so the events of the
-    chart marts, of the models built on them and of their tests are held until dbt has
-    exited, then yielded in dbt's order with the metadata read from the freshly built
-    tables: the post-processing dagster-dbt itself applies to DuckDB for row counts. Every
-    other event passes straight through, so Dagster stores it while dbt works; the order
-    Dagster needs (a multi-asset's outputs after their upstreams) holds, since nothing
-    passed through depends on a held asset. A chart that cannot be drawn costs a warning,
-    never the dbt step.
-    """
-    holding = chart_marts_and_dependents(context.assets_def.asset_deps)
-    held: list = []
-    try:
-        for event in events:
-            if _event_asset_key(context, event) in holding:
-                held.append(event)
-            else:
-                yield event
-    except Exception:
-        yield from held
-        raise
-    extra: dict[dg.AssetKey, dict] = {}
-    built = {key for key in (_event_asset_key(context, e) for e in held) if key in MART_METADATA}
-    if built:
-        try:
-            with connect(warehouse_file, read_only=True) as con:
-                extra = {key: MART_METADATA[key](con) for key in built}
-        except Exception as exc:  # a chart is a nice-to-have; the mart built fine
-            context.log.warning(f"mart charts not attached: {type(exc).__name__}: {exc}")
-    for event in held:
-        key = _event_asset_key(context, event)
-        if key in extra and isinstance(event, dg.Output | dg.AssetMaterialization):
-            event = event.with_metadata({**event.metadata, **extra[key]})
-        yield event

@@ -12,10 +12,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
+from matplotlib.colors import Normalize, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import PercentFormatter
+from PIL import Image
 
-DPI = 90
+SYNTHETIC_LABEL = "Synthetic sample data"
+
+DPI = 180
+"""Print resolution of the PNG files and the report page: a 10-inch chart is ~1800 px wide,
+sharp on paper and on high-density screens (the page scales it down to its width)."""
+SCREEN_DPI = 100
+"""Resolution of the copy shown in the Dagster UI, which displays images at their pixel size
+(no scaling): ~1000 px fits its dialog, and the event log stores half the bytes."""
+PAGE_WIDTH_PX = 1100
+"""Width the report page shows a chart at (its content width, ``html.STYLE``)."""
+MIN_TEXT_PX = 10
+"""Smallest text, in CSS pixels at ``PAGE_WIDTH_PX``, that reads without zooming."""
 WIDE = (11, 4.6)
 PAIR_COLORS = {"IWM/SPY": "#1f77b4", "^RUT/^GSPC": "#ff7f0e"}
 FIRST_CUT_COLOR, CUT_COLOR = "#c0392b", "#7f8c8d"
@@ -32,13 +47,89 @@ class Chart:
     title: str
     caption: str
     png: bytes
+    screen_png: bytes | None = None
+    """A smaller rendering for the Dagster UI (``png`` when absent)."""
 
 
-def figure_png(figure: Figure) -> bytes:
-    """PNG bytes of a figure (Agg canvas; the figure is not kept anywhere)."""
+def figure_png(figure: Figure, dpi: int = DPI) -> bytes:
+    """PNG bytes of a figure (Agg canvas; the figure is not kept anywhere), as a palette
+    PNG: a chart has few colours, and 256 of them look the same as full colour at under
+    half the bytes, which the page (base64) and the Dagster event log carry."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
-    return buffer.getvalue()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    # Median cut keeps the white background exactly white (the fast octree makes it 254).
+    image = Image.open(buffer).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def stamp_synthetic(figure: Figure) -> Figure:
+    """Write the synthetic label above the chart, so a PNG copied out of the report (into
+    a slide, a chat) still says its market is made up."""
+    figure.text(
+        0.0,
+        1.0,
+        f"{SYNTHETIC_LABEL}: not market figures",
+        ha="left",
+        va="bottom",
+        fontsize=10,
+        fontweight="bold",
+        color="#5c4300",
+        bbox={"boxstyle": "square,pad=0.3", "facecolor": "#fff3cd", "edgecolor": "#e0a800"},
+    )
+    return figure
+
+
+def render_chart(name: str, title: str, caption: str, figure: Figure, synthetic: bool) -> Chart:
+    """A Chart at print resolution plus its screen copy, stamped when the data is synthetic."""
+    if synthetic:
+        stamp_synthetic(figure)
+    return Chart(name, title, caption, figure_png(figure), figure_png(figure, SCREEN_DPI))
+
+
+def png_width(png: bytes) -> int:
+    """Pixel width from a PNG's header (IHDR is always the first chunk)."""
+    return int.from_bytes(png[16:20], "big")
+
+
+def shown_px(points: float, png: bytes, dpi: int = DPI, page_px: int = PAGE_WIDTH_PX) -> float:
+    """Height in CSS pixels of ``points``-sized text once the page scales the PNG to fit its
+    width: what a reader sees, unlike the point size, which says nothing about scaling."""
+    scale = min(1.0, page_px / png_width(png))
+    return points * dpi / 72 * scale
+
+
+def visible_text_sizes(figure: Figure) -> list[float]:
+    """Font sizes (points) of every visible, non-empty text drawn in the figure."""
+    return [
+        t.get_fontsize()
+        for t in figure.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.get_figure() is not None
+    ]
+
+
+def _luminance(color) -> float:
+    """WCAG relative luminance of a colour (any matplotlib colour spec)."""
+    channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(color)]
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+
+def contrast_ratio(one, other) -> float:
+    """WCAG contrast ratio of two colours, 1 (none) to 21 (black on white); 4.5 is the
+    minimum for body text (AA)."""
+    high, low = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_color_on(background) -> str:
+    """Black or white, whichever reads better on ``background``: white on dark heatmap
+    cells, black on light ones, never black on dark red."""
+    return (
+        "black"
+        if contrast_ratio("black", background) >= contrast_ratio("white", background)
+        else "white"
+    )
 
 
 def _empty(figure: Figure, ax, message: str) -> Figure:
@@ -56,7 +147,9 @@ def relative_strength_chart(
 
     The range sits on its own axis (percent) so both scales stay readable; first cuts of
     an easing cycle are drawn solid and red because they are what the "small caps rally
-    when the Fed starts cutting" claim is about, later cuts dotted grey.
+    when the Fed starts cutting" claim is about, later cuts dotted grey. Without Fed data
+    for the period there is no second axis (an empty one would read as a zero rate), and
+    the chart says so.
     """
     figure = Figure(figsize=WIDE)
     ax = figure.add_subplot()
@@ -72,9 +165,21 @@ def relative_strength_chart(
         )
     ax.set_ylabel("total return ratio (small / large)")
     first, last = relative["trade_date"].min(), relative["trade_date"].max()
-    rates = ax.twinx()
     window = policy[(policy["calendar_date"] >= first) & (policy["calendar_date"] <= last)]
-    if not window.empty:
+    window = window.dropna(subset=["target_upper"])
+    more_handles, more_labels = [], []
+    if window.empty:
+        ax.text(
+            0.99,
+            0.97,
+            "no Fed target range data for this period",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            color="gray",
+        )
+    else:
+        rates = ax.twinx()
         rates.fill_between(
             window["calendar_date"],
             window["target_lower"],
@@ -92,7 +197,8 @@ def relative_strength_chart(
             lw=0.8,
         )
         rates.set_ylim(bottom=0)
-    rates.set_ylabel("Fed target range, %")
+        rates.set_ylabel("Fed target range, %")
+        more_handles, more_labels = rates.get_legend_handles_labels()
     shown = cuts[(cuts["decision_date"] >= first) & (cuts["decision_date"] <= last)]
     for first_cut, style, color, label in (
         (True, "-", FIRST_CUT_COLOR, "first cut of a cycle"),
@@ -108,14 +214,13 @@ def relative_strength_chart(
                 label=label if i == 0 else None,
             )
     handles, labels = ax.get_legend_handles_labels()
-    more_handles, more_labels = rates.get_legend_handles_labels()
     ax.legend(
         handles + more_handles[:1],
         labels + more_labels[:1],
         loc="upper center",
         bbox_to_anchor=(0.5, -0.08),
         ncol=5,
-        fontsize=8,
+        fontsize=9,
         frameon=False,
     )
     ax.set_title("Small vs large caps: relative strength and Fed policy")
@@ -171,7 +276,7 @@ def pe_discount_chart(pe: pd.DataFrame) -> Figure:
     )
     ax.axhline(0, color="gray", lw=0.6)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.legend(loc="best", fontsize=9, frameon=False)
     ax.set_title("Small-cap P/E discount to large caps")
     return figure
 
@@ -201,16 +306,23 @@ def event_study_chart(summary: pd.DataFrame) -> Figure:
             values = part["avg_relative_return"].astype(float).fillna(0.0)
             bars = ax.bar(x + offset, values, width, color=color, label=CUT_SET_LABELS[cut_set])
             counts = part["n_events"].fillna(0).astype(int)
-            ax.bar_label(bars, labels=[f"n={n}" for n in counts], fontsize=7, padding=2)
+            ax.bar_label(bars, labels=[f"n={n}" for n in counts], fontsize=8, padding=2)
         ax.axhline(0, color="gray", lw=0.6)
         ax.set_xticks(x, [f"{h}d" for h in horizons])
         ax.set_xlabel("trading days after the cut")
         ax.set_title(pair, fontsize=10)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     axes[0].set_ylabel("avg small minus large return")
-    axes[0].legend(fontsize=8, frameon=False)
+    axes[0].legend(fontsize=9, frameon=False)
     figure.suptitle("Do small caps beat large caps after the Fed cuts?")
     return figure
+
+
+def cell_label(value: float) -> str:
+    """A heatmap cell's signed percent, unsigned when it rounds to zero (``+0.0%`` would
+    show a direction that is not there)."""
+    text = f"{value:+.1%}"
+    return text[1:] if text[1:] == "0.0%" else text
 
 
 def sector_heatmap(sectors: pd.DataFrame) -> Figure:
@@ -218,11 +330,12 @@ def sector_heatmap(sectors: pd.DataFrame) -> Figure:
 
     The colour scale is symmetric around zero so green and red mean the same size of
     out- or under-performance; one panel per size bucket (large: S&P, small: Russell).
+    Each cell's number is black or white, whichever contrasts more with the cell.
     """
     buckets = sorted(sectors["size_bucket"].unique()) if not sectors.empty else []
     n_sectors = max(sectors.groupby("size_bucket")["sector"].nunique().max(), 1) if buckets else 1
     figure = Figure(
-        figsize=(11, 1.2 + 0.34 * n_sectors * max(len(buckets), 1)), layout="constrained"
+        figsize=(11, 1.4 + 0.4 * n_sectors * max(len(buckets), 1)), layout="constrained"
     )
     if not buckets:
         return _empty(figure, figure.add_subplot(), "no sector rotation data")
@@ -230,6 +343,7 @@ def sector_heatmap(sectors: pd.DataFrame) -> Figure:
     axes = figure.subplots(len(buckets), 1, squeeze=False, sharex=True)[:, 0]
     limit = float(np.nanmax(np.abs(sectors["relative_to_benchmark"].astype(float))))
     limit = limit if limit > 0 else 0.01
+    cmap, norm = colormaps["RdYlGn"], Normalize(vmin=-limit, vmax=limit)
     image = None
     for ax, bucket in zip(axes, buckets, strict=True):
         grid = (
@@ -243,12 +357,20 @@ def sector_heatmap(sectors: pd.DataFrame) -> Figure:
             .reindex(columns=months)
             .astype(float)
         )
-        image = ax.imshow(grid.values, cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto")
-        ax.set_yticks(range(len(grid.index)), grid.index, fontsize=8)
+        image = ax.imshow(grid.values, cmap=cmap, norm=norm, aspect="auto")
+        ax.set_yticks(range(len(grid.index)), grid.index, fontsize=9)
         for (i, j), value in np.ndenumerate(grid.values):
             if not np.isnan(value):
-                ax.text(j, i, f"{value:+.1%}", ha="center", va="center", fontsize=6.5)
-        ax.set_title(f"{bucket} caps: sector return minus benchmark", fontsize=10)
-    axes[-1].set_xticks(range(len(months)), months, fontsize=8, rotation=45)
+                ax.text(
+                    j,
+                    i,
+                    cell_label(value),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color=text_color_on(cmap(norm(value))),
+                )
+        ax.set_title(f"{bucket} caps: sector return minus benchmark", fontsize=11)
+    axes[-1].set_xticks(range(len(months)), months, fontsize=9, rotation=45)
     figure.colorbar(image, ax=list(axes), format=PercentFormatter(1.0), shrink=0.8)
     return figure

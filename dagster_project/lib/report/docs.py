@@ -267,6 +267,9 @@ def build_gx_docs(published: Path, out_dir: Path) -> Path:
             page.write_text(make_offline(page.read_text(encoding="utf-8")), encoding="utf-8")
         if out_dir.exists():
             shutil.rmtree(out_dir)
+        # mkdtemp makes the staging folder private (0700); the site is for everyone who
+        # may read the warehouse folder, like every other file written beside it
+        staging.chmod(0o777 & ~_umask())
         os.replace(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -285,3 +288,10 @@ def build_docs(published: Path, out_dir: Path) -> DocsResult:
         dbt_index=build_dbt_docs(published, out_dir / "dbt"),
         gx_index=build_gx_docs(published, out_dir / "gx"),
     )
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: set it straight back)."""
+    current = os.umask(0)
+    os.umask(current)
+    return current

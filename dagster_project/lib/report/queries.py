@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from dagster_project.lib.sources.sample import SampleSource
+from dagster_project.lib.warehouse.connection import is_synthetic, read_sources
 
 SIZE_PAIRS = ("IWM/SPY", "^RUT/^GSPC")
 """The small/large pairs the report charts (``marts.relative_performance.pair``)."""
@@ -21,8 +21,6 @@ SIZE_PAIRS = ("IWM/SPY", "^RUT/^GSPC")
 KEY_PAIR = "IWM/SPY"
 HEATMAP_MONTHS = 12
 """Recent months shown in the sector heatmap: enough to see a rotation, few enough to read."""
-
-SAMPLE_SOURCE_LABEL = SampleSource.label
 
 
 def read_relative(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -87,18 +85,6 @@ def read_claims(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "comparison, verdict, measured_from, measured_to, no_data_reason "
         "FROM marts.claims ORDER BY claim_position"
     ).df()
-
-
-def read_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The ``source`` labels of the raw prices: one, since a warehouse holds one source."""
-    return [
-        r[0] for r in con.execute("SELECT DISTINCT source FROM raw.prices ORDER BY 1").fetchall()
-    ]
-
-
-def is_synthetic(sources: list[str]) -> bool:
-    """True when the data is the generated sample market, which must be labelled as such."""
-    return SAMPLE_SOURCE_LABEL in sources
 
 
 @dataclass(frozen=True)

@@ -37,54 +37,60 @@ class ReportResult:
     as_of: str
 
 
-def relative_strength(relative: pd.DataFrame, policy: pd.DataFrame, cuts: pd.DataFrame) -> Chart:
-    return Chart(
+def relative_strength(
+    relative: pd.DataFrame, policy: pd.DataFrame, cuts: pd.DataFrame, synthetic: bool = False
+) -> Chart:
+    return charts.render_chart(
         "relative_strength",
         "Relative strength and the Fed",
         "Total return ratio of small to large caps (rising: small caps outperform), the "
         "Fed's target range on the right axis, cuts as vertical lines (solid red: the first "
         "cut of an easing cycle).",
-        charts.figure_png(charts.relative_strength_chart(relative, policy, cuts)),
+        charts.relative_strength_chart(relative, policy, cuts),
+        synthetic,
     )
 
 
-def pe_discount(pe: pd.DataFrame) -> Chart:
-    return Chart(
+def pe_discount(pe: pd.DataFrame, synthetic: bool = False) -> Chart:
+    return charts.render_chart(
         "pe_discount",
         "Small-cap P/E discount",
         "Small-cap basket trailing P/E over large-cap basket trailing P/E, minus 1, with its "
         "median and 10th-90th percentile band over all days up to each date.",
-        charts.figure_png(charts.pe_discount_chart(pe)),
+        charts.pe_discount_chart(pe),
+        synthetic,
     )
 
 
-def rate_cut_event_study(summary: pd.DataFrame) -> Chart:
-    return Chart(
+def rate_cut_event_study(summary: pd.DataFrame, synthetic: bool = False) -> Chart:
+    return charts.render_chart(
         "rate_cut_event_study",
         "After the Fed cuts",
         "Average small minus large total return from the close before each cut, by horizon "
         "in trading days: all cuts vs first cuts of an easing cycle (n = complete events).",
-        charts.figure_png(charts.event_study_chart(summary)),
+        charts.event_study_chart(summary),
+        synthetic,
     )
 
 
-def sector_rotation(sectors: pd.DataFrame) -> Chart:
-    return Chart(
+def sector_rotation(sectors: pd.DataFrame, synthetic: bool = False) -> Chart:
+    return charts.render_chart(
         "sector_rotation",
         "Sector rotation",
         f"Equal-weighted sector return minus the size bucket's benchmark, last "
         f"{queries.HEATMAP_MONTHS} months.",
-        charts.figure_png(charts.sector_heatmap(sectors)),
+        charts.sector_heatmap(sectors),
+        synthetic,
     )
 
 
 def render_charts(data: queries.ReportData) -> list[Chart]:
-    """Every chart of the report, in page order."""
+    """Every chart of the report, in page order, stamped when the data is the sample."""
     return [
-        relative_strength(data.relative, data.policy, data.cuts),
-        pe_discount(data.pe),
-        rate_cut_event_study(data.event_summary),
-        sector_rotation(data.sectors),
+        relative_strength(data.relative, data.policy, data.cuts, data.synthetic),
+        pe_discount(data.pe, data.synthetic),
+        rate_cut_event_study(data.event_summary, data.synthetic),
+        sector_rotation(data.sectors, data.synthetic),
     ]
 
 

@@ -114,6 +114,12 @@ def instrument_from_entry(entry: dict, slot: int, path: Path) -> Instrument:
     return instrument
 
 
+def always_kept(instruments: Sequence[Instrument]) -> list[Instrument]:
+    """The instruments outside the baskets (index proxies, sector funds, megacaps): every
+    scale keeps them, so their count is the fewest tickers the sample scales to."""
+    return [i for i in instruments if i.basket is None]
+
+
 def scale_universe(instruments: Sequence[Instrument], total: int | None) -> list[Instrument]:
     """The universe with exactly ``total`` tickers (all of it when ``total`` is None).
 
@@ -124,7 +130,7 @@ def scale_universe(instruments: Sequence[Instrument], total: int | None) -> list
     """
     if total is None:
         return list(instruments)
-    fixed = [i for i in instruments if i.basket is None]
+    fixed = always_kept(instruments)
     baskets = {
         name: interleave_by_sector([i for i in instruments if i.basket == name])
         for name in (LARGE_CAP, SMALL_CAP)
