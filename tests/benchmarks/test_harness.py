@@ -31,7 +31,7 @@ FIGURES = (
 def small_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     argv = ["--tickers", "40", "--years", "3", "--repeats", "3", "--out", str(out)]
-    argv += ["--scratch", str(out / "scratch"), "--keep", "--instance-sample", "40x3"]
+    argv += ["--scratch", str(out / "scratch"), "--keep", "--instance-sample", "30x1"]
     exit_code = run.main(argv)
     result = json.loads((out / "results" / "40x3y.json").read_text())
     return exit_code, result, out

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,3 +47,17 @@ def built_sample(dbt_manifest, tmp_path_factory):
             outcome = run_build(settings, instance, show_progress=False)
         assert outcome.ok, outcome.failure_report()
         yield BuiltWarehouse(warehouse, outcome, instance)
+
+
+@pytest.fixture
+def sample_copy(built_sample, warehouse_path):
+    """``warehouse_path`` holding a copy of the shared sample build (and its published copy):
+    for a test about what a second build does to a built warehouse, without building the
+    first one again. The copy is the test's own; ``built_sample`` stays untouched."""
+    from dagster_project.lib.warehouse.store import published_path
+
+    shutil.copy2(built_sample.warehouse, warehouse_path)
+    published = published_path(warehouse_path)
+    published.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(published_path(built_sample.warehouse), published)
+    return warehouse_path

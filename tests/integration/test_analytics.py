@@ -1,23 +1,19 @@
 """The analytics marts after a real build of a small sample (40 tickers, 3 years to 2025).
 
-One build (the real Dagster job, in-process) feeds every assertion: each mart covers the
-whole loaded history and its figures are plausible for the sample market, whose small
-caps trade at a discount and whose Fed path is the real one (the first cut of the
-2024 cycle on 2024-09-18, three cuts in 2025).
+The shared sample build (the real Dagster job, in-process) feeds every assertion: each
+mart covers the whole loaded history and its figures are plausible for the sample
+market, whose small caps trade at a discount and whose Fed path is the real one (the
+first cut of the 2024 cycle on 2024-09-18, three cuts in 2025).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.build import run_build
-from dagster_project.lib.settings import ENV_WAREHOUSE, Settings
 from dagster_project.lib.warehouse.store import published_path
-from tests.integration.conftest import SMALL
 
 pytestmark = pytest.mark.slow
 
@@ -32,17 +28,9 @@ NEW_MARTS = (
 
 
 @pytest.fixture(scope="module")
-def con(dbt_manifest, tmp_path_factory):
-    """One build for the whole module (as conftest's ``build``, but built once)."""
-    warehouse = tmp_path_factory.mktemp("analytics") / "warehouse.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(ENV_WAREHOUSE, str(warehouse))
-        with dg.DagsterInstance.ephemeral() as instance:
-            outcome = run_build(
-                Settings(warehouse=warehouse, **SMALL), instance, show_progress=False
-            )
-    assert outcome.ok, outcome.failure_report()
-    with duckdb.connect(str(published_path(warehouse)), read_only=True) as connection:
+def con(built_sample):
+    """The shared sample build (conftest's ``built_sample``), read through its published copy."""
+    with duckdb.connect(str(published_path(built_sample.warehouse)), read_only=True) as connection:
         yield connection
 
 

@@ -28,10 +28,9 @@ def counts(path) -> dict[str, int]:
         return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for (t,) in tables}
 
 
-def test_build_fills_every_mart_and_publishes_a_copy(build, warehouse_path):
-    outcome = build()
-    assert outcome.ok, outcome.failure_report()
-    published = published_path(warehouse_path)
+def test_build_fills_every_mart_and_publishes_a_copy(built_sample):
+    assert built_sample.outcome.ok, built_sample.outcome.failure_report()
+    published = published_path(built_sample.warehouse)
     assert published.exists()
     with duckdb.connect(str(published), read_only=True) as con:
         for mart in MARTS:
@@ -47,16 +46,7 @@ def test_build_fills_every_mart_and_publishes_a_copy(build, warehouse_path):
         assert sources == [("sample",)]
 
 
-def test_building_twice_gives_identical_row_counts(build, warehouse_path):
-    assert build().ok
-    first = counts(warehouse_path)
-    assert build().ok
-    assert counts(warehouse_path) == first
-    assert first["raw.prices"] > 0
-
-
-def test_a_narrower_window_replaces_only_that_window(build, warehouse_path):
-    assert build().ok
+def test_a_narrower_window_replaces_only_that_window(sample_copy, build, warehouse_path):
     before = counts(warehouse_path)
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         first_load = con.execute("SELECT min(loaded_at) FROM raw.prices").fetchone()[0]
@@ -150,8 +140,9 @@ def use_feed(monkeypatch, feed) -> None:
     monkeypatch.setattr(resources, "build_source", lambda s: feed(real(s)))
 
 
-def test_structural_faults_halt_the_build_and_are_listed(build, warehouse_path, monkeypatch):
-    assert build().ok
+def test_structural_faults_halt_the_build_and_are_listed(
+    sample_copy, build, warehouse_path, monkeypatch
+):
     fingerprint = (
         "SELECT count(*), sum(total_return_index), max(trade_date) FROM marts.fct_daily_prices"
     )
@@ -281,9 +272,8 @@ def test_a_systemic_fault_halts_the_build(build, monkeypatch):
 
 
 def test_bad_prices_fail_the_blocking_check_and_leave_marts_alone(
-    build, warehouse_path, monkeypatch
+    sample_copy, build, warehouse_path, monkeypatch
 ):
-    assert build().ok
     with duckdb.connect(str(published_path(warehouse_path)), read_only=True) as con:
         published_before = con.execute("SELECT count(*) FROM marts.fct_daily_prices").fetchone()
 

@@ -7,6 +7,7 @@ clean.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +79,10 @@ def dbt_built_warehouse(
         if str(r.status) not in ("success", "pass")
     ]
     assert result.success and not failed, failed
+    # The Dagster build skips dbt's unit tests (PRODUCTION_EXCLUDES): here they must all run.
+    manifest = json.loads((tmp / "target" / "manifest.json").read_text())
+    unit_tests_run = [r for r in result.result if r.node.resource_type == "unit_test"]
+    assert len(unit_tests_run) == len(manifest["unit_tests"]) > 0
     con = duckdb.connect(str(db_path))
     try:
         yield con

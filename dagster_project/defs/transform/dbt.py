@@ -10,9 +10,9 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource
 from dagster_dbt import dbt_assets as dbt_assets_decorator
 
-from dagster_project.defs.report.report_asset import with_mart_charts
 from dagster_project.defs.resources import WarehouseResource
 from dagster_project.defs.transform.project import dbt_project, ensure_manifest, finish_run_target
+from dagster_project.lib.report.metadata import with_mart_charts
 from dagster_project.lib.settings import ENV_WAREHOUSE, DuckDBSettings
 from dagster_project.lib.sources import release_cached_sources
 from dagster_project.lib.warehouse import store as wh
@@ -49,6 +49,11 @@ ENV_TESTS_SINCE = "ROTATION_DBT_TESTS_SINCE"
 they check every row. Read by dbt at execution (macros/incremental_test_window.sql): an
 environment variable, not ``--vars``, since a var that changes every night would make dbt
 re-parse the whole project on every build."""
+
+PRODUCTION_EXCLUDES = ("--exclude-resource-type", "unit_test")
+"""dbt's unit tests check model logic on fixed inputs, not the data: the same answer every
+night, so they run in the test suite (``tests/unit/test_dbt_project.py``), not in builds
+(dbt's own advice for production runs; 35 fewer nodes per build)."""
 
 TESTED_WATERMARK = "dbt_tests"
 """Its row in raw.quality_watermarks: every raw price and fundamentals row loaded at or before
@@ -168,7 +173,11 @@ def rotation_dbt_models(
     else:
         os.environ[ENV_TESTS_SINCE] = since.isoformat()
     context.log.info(f"dbt data tests of the per-day relations from: {since or 'all history'}")
-    args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+    args = [
+        "build",
+        *(["--full-refresh"] if config.full_refresh else []),
+        *PRODUCTION_EXCLUDES,
+    ]
     invocation = dbt.cli(args, context=context)
     # relative_performance and pe_discount also carry their report chart and key figures.
     yield from with_mart_charts(invocation.stream(), context, warehouse.file)
