@@ -9,6 +9,7 @@ import requests
 from dagster_project.defs.ingest.loads import INGEST_RETRY_POLICY, ingest_assets, worth_retrying
 from dagster_project.lib.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
 from dagster_project.lib.sources.base import SourceError, SourceUnavailable
+from dagster_project.lib.sources.live.network import NoNetwork
 from dagster_project.lib.warehouse.store import MixedSourceError, WarehouseLockedError
 
 WRITER_RESOURCES = {"warehouse", "dbt"}
@@ -61,6 +62,7 @@ def throttled() -> requests.HTTPError:
     ("error", "retried"),
     [
         (SourceUnavailable("live: Yahoo returned no prices for any of 16 tickers"), True),
+        (NoNetwork("no network: could not resolve query1.finance.yahoo.com (DNS)"), False),
         (WarehouseLockedError("w.duckdb is locked by another process"), False),
         (throttled(), True),
         (TimeoutError("read timed out"), True),

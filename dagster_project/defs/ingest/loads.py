@@ -20,6 +20,7 @@ from dagster_project.lib.sources.base import (
     as_frame,
     empty_frame,
 )
+from dagster_project.lib.sources.live.network import NoNetwork
 from dagster_project.lib.sources.live.retry import is_network_error
 from dagster_project.lib.warehouse.schemas import (
     EDGAR_FACTS,
@@ -128,8 +129,12 @@ def worth_retrying(error: BaseException) -> bool:
     A refused mix of sources, a bad file or a rejected key fail the same way every time,
     so those stop the run at once. So does a warehouse file locked by a process outside
     Dagster (a notebook opened read-write): its message says which file and what to do,
-    which beats minutes of silent retries in `rotation build`.
+    which beats minutes of silent retries in `rotation build`. No network at all (no host
+    of the source resolves or accepts a connection) is not an outage to wait out either:
+    the build stops within seconds, saying so.
     """
+    if isinstance(error, NoNetwork):
+        return False
     return isinstance(error, SourceUnavailable) or is_network_error(error)
 
 
