@@ -148,7 +148,9 @@ class ProgressPrinter:
             if data.passed:
                 # dbt prints its own test results; our checks explain themselves.
                 return f"  check {name} passed: {data.description}" if data.description else None
-            return f"  check {name} FAILED ({data.severity.value}): {data.description or ''}"
+            if data.severity == dg.AssetCheckSeverity.WARN:  # reported, never a failure
+                return f"  check {name} warning: {data.description or ''}"
+            return f"  check {name} FAILED: {data.description or ''}"
         if kind in ("RUN_SUCCESS", "RUN_FAILURE"):
             return kind.replace("_", " ").lower()
         return None

@@ -72,3 +72,28 @@ def test_the_heartbeat_names_the_running_step_and_dbts_node_count(tmp_path, monk
         .endswith(f"… {DBT_STEP} running for 30s (dbt: 12 of 280 nodes)")
     )
     assert (tmp_path / "dbt.log").read_text().startswith("12 of 280 OK")
+
+
+def check(severity, passed: bool = False) -> SimpleNamespace:
+    """A check evaluation as the printer reads it."""
+    import dagster as dg
+
+    data = SimpleNamespace(
+        asset_key=dg.AssetKey(["raw", "prices"]),
+        check_name="raw_prices_anomalies",
+        passed=passed,
+        severity=severity,
+        description="1 ticker-day quarantined",
+    )
+    event = SimpleNamespace(event_type_value="ASSET_CHECK_EVALUATION", event_specific_data=data)
+    return SimpleNamespace(step_key="raw_prices_gates", dagster_event=event, level=logging.DEBUG)
+
+
+def test_a_warning_check_reads_as_a_warning_and_an_error_check_as_a_failure():
+    import dagster as dg
+
+    warned, failed = printed(
+        False, [check(dg.AssetCheckSeverity.WARN), check(dg.AssetCheckSeverity.ERROR)]
+    )
+    assert warned == "  check raw/prices:raw_prices_anomalies warning: 1 ticker-day quarantined"
+    assert failed == "  check raw/prices:raw_prices_anomalies FAILED: 1 ticker-day quarantined"
