@@ -61,3 +61,15 @@ def sample_copy(built_sample, warehouse_path):
     published.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(published_path(built_sample.warehouse), published)
     return warehouse_path
+
+
+def table_counts(path: Path) -> dict[str, int]:
+    """Row counts of every raw and mart table of a warehouse file, by qualified name."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_schema IN ('raw', 'marts') ORDER BY 1"
+        ).fetchall()
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for (t,) in tables}

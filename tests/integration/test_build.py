@@ -12,20 +12,12 @@ from dagster_project.defs import resources
 from dagster_project.lib.quality import anomalies
 from dagster_project.lib.sources.base import as_frame
 from dagster_project.lib.warehouse.store import published_path
+from tests.integration.conftest import table_counts
 
 pytestmark = pytest.mark.slow
 
 MARTS = ("fct_daily_prices", "relative_performance", "fed_policy_daily")
 PAIRS = {"IWM/SPY", "^RUT/^GSPC", "IWM/IWB", "IWD/IWF", "IWN/IWO", "RSP/SPY"}
-
-
-def counts(path) -> dict[str, int]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = con.execute(
-            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-            "WHERE table_schema IN ('raw', 'marts') ORDER BY 1"
-        ).fetchall()
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for (t,) in tables}
 
 
 def test_build_fills_every_mart_and_publishes_a_copy(built_sample):
@@ -47,12 +39,12 @@ def test_build_fills_every_mart_and_publishes_a_copy(built_sample):
 
 
 def test_a_narrower_window_replaces_only_that_window(sample_copy, build, warehouse_path):
-    before = counts(warehouse_path)
+    before = table_counts(warehouse_path)
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         first_load = con.execute("SELECT min(loaded_at) FROM raw.prices").fetchone()[0]
     outcome = build(start=pd.Timestamp("2025-06-02").date(), end=pd.Timestamp("2025-06-30").date())
     assert outcome.ok, outcome.failure_report()
-    assert counts(warehouse_path)["raw.prices"] == before["raw.prices"]
+    assert table_counts(warehouse_path)["raw.prices"] == before["raw.prices"]
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         reloaded = con.execute(
             "SELECT min(trade_date), max(trade_date) FROM raw.prices WHERE loaded_at > ?",

@@ -15,7 +15,6 @@ import shlex
 import subprocess
 import sys
 
-import duckdb
 import pytest
 
 from dagster_project.lib.settings import (
@@ -24,7 +23,7 @@ from dagster_project.lib.settings import (
     ENV_WAREHOUSE,
     PROJECT_ROOT,
 )
-from tests.integration.conftest import SMALL
+from tests.integration.conftest import SMALL, table_counts
 
 pytestmark = pytest.mark.slow
 
@@ -64,15 +63,6 @@ def test_readme_commands_are_found():
     assert sum(c.startswith("uv run rotation sql") for c in commands) >= 2, commands
 
 
-def counts(path) -> dict[str, int]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = con.execute(
-            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-            "WHERE table_schema IN ('raw', 'marts') ORDER BY 1"
-        ).fetchall()
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for (t,) in tables}
-
-
 def test_every_readme_command_runs(built_sample, sample_copy, tmp_path):
     env = {
         **os.environ,
@@ -96,4 +86,4 @@ def test_every_readme_command_runs(built_sample, sample_copy, tmp_path):
         ran.append(command)
     assert "uv run rotation build" in ran
     # the README's build on a built warehouse is a second build: it changes no row count
-    assert counts(sample_copy) == counts(built_sample.warehouse)
+    assert table_counts(sample_copy) == table_counts(built_sample.warehouse)

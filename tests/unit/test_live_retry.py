@@ -27,19 +27,9 @@ from dagster_project.lib.sources.live.retry import (
     retry,
     retry_after_seconds,
 )
+from tests.unit.test_live_helpers import Flaky
 
 NOW = 1_727_740_800.0  # 2024-10-01 00:00:00 UTC
-
-
-class Flaky:
-    def __init__(self, failures: list[BaseException]):
-        self.failures, self.calls = list(failures), 0
-
-    def __call__(self):
-        self.calls += 1
-        if self.failures:
-            raise self.failures.pop(0)
-        return "ok"
 
 
 def curl_error(cls, code: int, message: str) -> BaseException:
