@@ -6,7 +6,6 @@ where the test needs them, retries run on a fast clock, no assertion is about ti
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from tests.integration.reliability_children import (
     wait_for,
     window_of,
 )
-from tests.replay.fred import VALID_KEY
+from tests.replay.fred import VALID_KEY, stalled_fred
 
 CHILD = [sys.executable, "-m", "tests.integration.reliability_children"]
 CHILD_LIMIT_SECONDS = 300
@@ -172,13 +171,8 @@ class FastClock:
 @pytest.fixture
 def black_hole():
     """A local port that accepts connections and never answers: every read times out."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    finally:
-        server.close()
+    with stalled_fred() as url:
+        yield url
 
 
 def raw_tables(path: Path) -> dict[str, list]:
