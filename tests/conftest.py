@@ -4,6 +4,7 @@ live source's tests replay recorded Yahoo and FRED answers (``tests/replay``).""
 from __future__ import annotations
 
 import os
+import shutil
 
 # yfinance picks its HTTP backend at import: plain requests, so the replay adapter mounts.
 # Imported here, before any test, so its warning filters sit under pytest's own.
@@ -25,9 +26,17 @@ def dbt_manifest():
 
 
 @pytest.fixture
-def warehouse_path(tmp_path, monkeypatch):
-    """A fresh warehouse file; the env var is restored after the test (dbt reads it)."""
-    path = tmp_path / "warehouse.duckdb"
+def warehouse_path(tmp_path_factory, monkeypatch):
+    """A fresh warehouse file; the env var is restored after the test (dbt reads it).
+
+    Its folder is emptied for every test but its path is the same for all the tests of a
+    worker: dbt keeps its parse state per warehouse path, so a worker's builds after its
+    first parse incrementally (as a user's builds into one warehouse do), not from scratch.
+    """
+    folder = tmp_path_factory.getbasetemp() / "warehouse"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    path = folder / "warehouse.duckdb"
     monkeypatch.setenv(ENV_WAREHOUSE, str(path))
     return path
 

@@ -8,6 +8,7 @@ expected numbers are computed by hand in the comments next to each assertion.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Iterator
 
 import duckdb
@@ -201,7 +202,12 @@ def test_fed_policy_regime(warehouse):
 
 
 def test_parsing_keeps_dbt_partial_parse_state_and_leaves_no_scratch_folder(tmp_path):
-    from dagster_project.defs.transform.project import ensure_manifest, finish_run_target
+    from dagster_project.defs.transform.project import (
+        ensure_manifest,
+        finish_run_target,
+        parse_state_path,
+        prepare_run_target,
+    )
     from dagster_project.lib.settings import DBT_PROJECT_DIR
 
     target = DBT_PROJECT_DIR / "target"
@@ -210,10 +216,19 @@ def test_parsing_keeps_dbt_partial_parse_state_and_leaves_no_scratch_folder(tmp_
     assert manifest.exists()
     assert (target / "partial_parse.msgpack").exists()  # the next parse starts from it
     assert not list(target.glob(".parse-*"))
-    run_target = target / "rotation_dbt_models-test"
-    run_target.mkdir(exist_ok=True)
-    (run_target / "partial_parse.msgpack").write_bytes(
-        (target / "partial_parse.msgpack").read_bytes()
-    )
-    finish_run_target(run_target)
+
+    # A warehouse never built here starts from the project's state; after its run, it
+    # keeps its own (dbt re-parses everything when the warehouse path differs).
+    warehouse = tmp_path / "w.duckdb"
+    run_target = prepare_run_target(warehouse, "0123456789abcdef")
+    seeded = run_target / "partial_parse.msgpack"
+    assert seeded.read_bytes() == (target / "partial_parse.msgpack").read_bytes()
+    seeded.write_bytes(b"state written by a run for w.duckdb")
+    finish_run_target(run_target, warehouse)
     assert not run_target.exists()
+    assert parse_state_path(warehouse).read_bytes() == b"state written by a run for w.duckdb"
+    again = prepare_run_target(warehouse, "fedcba9876543210")
+    assert (again / "partial_parse.msgpack").read_bytes() == b"state written by a run for w.duckdb"
+    assert parse_state_path(tmp_path / "other.duckdb") != parse_state_path(warehouse)
+    shutil.rmtree(again)
+    parse_state_path(warehouse).unlink()

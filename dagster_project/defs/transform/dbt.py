@@ -11,7 +11,12 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_dbt import dbt_assets as dbt_assets_decorator
 
 from dagster_project.defs.resources import WarehouseResource
-from dagster_project.defs.transform.project import dbt_project, ensure_manifest, finish_run_target
+from dagster_project.defs.transform.project import (
+    dbt_project,
+    ensure_manifest,
+    finish_run_target,
+    prepare_run_target,
+)
 from dagster_project.lib.report.metadata import with_mart_charts
 from dagster_project.lib.settings import ENV_WAREHOUSE, DuckDBSettings
 from dagster_project.lib.sources import release_cached_sources
@@ -178,10 +183,12 @@ def rotation_dbt_models(
         *(["--full-refresh"] if config.full_refresh else []),
         *PRODUCTION_EXCLUDES,
     ]
-    invocation = dbt.cli(args, context=context)
+    run_target = prepare_run_target(warehouse.file, context.run_id)
+    invocation = dbt.cli(args, context=context, target_path=run_target)
     # relative_performance and pe_discount also carry their report chart and key figures.
     yield from with_mart_charts(invocation.stream(), context, warehouse.file)
     if through is not None and invocation.is_successful() and runs_every_test(context):
         with warehouse.connect() as con:
             record_tested(con, through, context.run_id)
-    finish_run_target(invocation.target_path)
+    if invocation.is_successful():
+        finish_run_target(invocation.target_path, warehouse.file)

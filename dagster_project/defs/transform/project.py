@@ -8,6 +8,7 @@ calls ``ensure_manifest`` so a fresh clone never fails on a missing or stale man
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import sys
@@ -129,21 +130,52 @@ def _parse_lock(target: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def finish_run_target(run_target: Path) -> None:
-    """After a successful dbt run: keep its parse state for the next run, drop its folder.
+KEPT_PARSE_STATES = 8
+"""Parse states kept per dbt project (one per warehouse built lately; the oldest go first)."""
 
-    dagster-dbt gives every invocation its own target folder (seeded with
-    ``target/partial_parse.msgpack``) and leaves it behind, ~15 MB per build. The run's
-    parse state, written for this warehouse, is renamed into ``target/`` so the next
-    build re-parses nothing; a failed run's folder is kept, with its logs.
+
+def parse_state_path(warehouse: Path) -> Path:
+    """Where dbt's parse state for builds into ``warehouse`` is kept between builds.
+
+    dbt throws its whole partial-parse state away when the profile's connection details
+    change, and the warehouse path is one of them: with one shared state, every build
+    into another warehouse than the last one re-parsed the project from scratch (seconds
+    per build). One state per warehouse path keeps each warehouse's builds incremental.
     """
+    digest = hashlib.sha1(str(Path(warehouse).resolve()).encode()).hexdigest()[:16]
+    return DBT_PROJECT_DIR / "target" / "parse_states" / f"{digest}.msgpack"
+
+
+def prepare_run_target(warehouse: Path, run_id: str) -> Path:
+    """A fresh target folder for one dbt run, seeded with the warehouse's parse state (or
+    the project's, from ``ensure_manifest``, for a warehouse never built here)."""
+    run_target = DBT_PROJECT_DIR / "target" / f"rotation_dbt_models-{run_id[:8]}"
+    shutil.rmtree(run_target, ignore_errors=True)
+    run_target.mkdir(parents=True)
+    state = parse_state_path(warehouse)
+    if not state.exists():
+        state = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+    if state.exists():
+        shutil.copy2(state, run_target / "partial_parse.msgpack")
+    return run_target
+
+
+def finish_run_target(run_target: Path, warehouse: Path) -> None:
+    """After a successful dbt run: keep its parse state for the warehouse's next build,
+    drop its folder (~15 MB of compiled SQL and artifacts); a failed run's folder is kept,
+    with its logs."""
     state = run_target / "partial_parse.msgpack"
-    target = DBT_PROJECT_DIR / "target"
-    if state.exists() and run_target.resolve() != target.resolve():
-        staged = target / f".partial_parse.{os.getpid()}.tmp"
-        shutil.copy2(state, staged)
-        os.replace(staged, target / state.name)
-        shutil.rmtree(run_target, ignore_errors=True)
+    if not state.exists():
+        return
+    kept = parse_state_path(warehouse)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    staged = kept.with_suffix(f".{os.getpid()}.tmp")
+    shutil.copy2(state, staged)
+    os.replace(staged, kept)
+    shutil.rmtree(run_target, ignore_errors=True)
+    states = sorted(kept.parent.glob("*.msgpack"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in states[KEPT_PARSE_STATES:]:
+        old.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
