@@ -8,7 +8,9 @@ the fundamentals time series and the earnings calendar page. Unknown symbols get
 answer HTTP 429, as Yahoo does under load; ``outage = True`` answers every data request
 (chart, quoteSummary, fundamentals, calendar) with 429, as when Yahoo blocks a network.
 A ticker in ``no_income``, ``no_shares`` or ``no_calendar`` gets Yahoo's partial answers:
-an empty income statement, an empty share count, an earnings page without its table.
+an empty income statement, an empty share count, an earnings page without its table; one
+in ``throttled_income`` has its income statement answered with HTTP 429 (yfinance logs
+that and returns an empty statement).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class YahooReplay(BaseAdapter):
         self.no_income: set[str] = set()
         self.no_shares: set[str] = set()
         self.no_calendar: set[str] = set()
+        self.throttled_income: set[str] = set()
         self.requests: list[str] = []
 
     def use_chart(self, ticker: str, variant: str) -> None:
@@ -127,6 +130,8 @@ class YahooReplay(BaseAdapter):
     def _timeseries(self, request, ticker: str, query: dict):
         recorded = self.timeseries.get(ticker)
         kind = query.get("type", "")
+        if kind and ticker in self.throttled_income:
+            return self._response(request, 429, "Too Many Requests", "text/plain")
         missing = self.no_income if kind else self.no_shares
         if recorded is None or "trailingPegRatio" in kind or ticker in missing:
             return self._json(request, {"timeseries": {"result": [], "error": None}})

@@ -6,7 +6,14 @@ import pytest
 
 from dagster_project.lib.sources.base import Window
 from dagster_project.lib.warehouse import store as wh
-from dagster_project.lib.warehouse.schemas import EDGAR_FACTS, PRICES, RATES
+from dagster_project.lib.warehouse.schemas import (
+    EDGAR_FACTS,
+    FUNDAMENTALS,
+    PRICES,
+    RATES,
+    VALUATION_SNAPSHOTS,
+)
+from dagster_project.lib.warehouse.versions import partial_answers
 
 LOADED_AT = dt.datetime(2026, 1, 1, 12, 0)
 
@@ -248,3 +255,143 @@ def test_append_new_versions_collapses_repeats_inside_one_frame(con):
     twice = pd.concat([fact_versions(3), fact_versions(3)], ignore_index=True)
     result = wh.append_new_versions(con, EDGAR_FACTS, twice, "files:x", LOADED_AT)
     assert result.rows_inserted == 3
+
+
+# --- restatable versions (raw.fundamentals, raw.valuation_snapshots) ------------------
+
+NEXT_LOAD = dt.datetime(2026, 1, 2, 12, 0)
+
+
+def quarters(ticker: str, ends: list[str], eps: float = 1.0, **columns) -> pd.DataFrame:
+    """``raw.fundamentals`` payload rows: one quarter per period end, reported 30 days on."""
+    period_ends = pd.to_datetime(ends)
+    frame = pd.DataFrame(
+        {
+            "ticker": ticker,
+            "period_end": period_ends,
+            "report_date": period_ends + pd.Timedelta(days=30),
+            "eps": eps,
+            "eps_estimate": 0.9,
+            "shares_outstanding": 100.0,
+        }
+    )
+    return frame.assign(**columns)[list(FUNDAMENTALS.payload)]
+
+
+def held_versions(con) -> list[tuple]:
+    return con.execute(
+        "SELECT ticker, period_end::VARCHAR, eps, report_date::VARCHAR, loaded_at "
+        "FROM raw.fundamentals ORDER BY ticker, period_end, loaded_at"
+    ).fetchall()
+
+
+def test_a_fetch_adds_a_version_only_where_the_figures_changed(con):
+    ends = ["2024-03-31", "2024-06-30", "2024-09-30"]
+    first = wh.append_new_versions(con, FUNDAMENTALS, quarters("AAA", ends), "live", LOADED_AT)
+    restated = quarters("AAA", ends)
+    restated.loc[1, "eps"] = 1.5  # the June quarter restated
+    second = wh.append_new_versions(con, FUNDAMENTALS, restated, "live", NEXT_LOAD)
+    third = wh.append_new_versions(con, FUNDAMENTALS, restated, "live", NEXT_LOAD)
+    assert [r.rows_inserted for r in (first, second, third)] == [3, 1, 0]
+    assert all(r.rows_deleted == 0 for r in (first, second, third))
+    june = [v for v in held_versions(con) if v[1] == "2024-06-30"]
+    # both versions kept, each with its fetch time
+    assert [(v[2], v[4]) for v in june] == [(1.0, LOADED_AT), (1.5, NEXT_LOAD)]
+
+
+def test_a_change_back_to_an_earlier_figure_is_a_new_version(con):
+    """Compared with the latest held version, not with any: A, B, A is three versions."""
+    for eps, at in ((1.0, LOADED_AT), (1.5, NEXT_LOAD), (1.0, NEXT_LOAD + dt.timedelta(days=1))):
+        wh.append_new_versions(con, FUNDAMENTALS, quarters("AAA", ["2024-03-31"], eps), "l", at)
+    assert [v[2] for v in held_versions(con)] == [1.0, 1.5, 1.0]
+
+
+def test_a_shorter_answer_deletes_nothing(con):
+    """Before: the load replaced the ticker's window, so an answer with one quarter left
+    one quarter."""
+    ends = ["2023-12-31", "2024-03-31", "2024-06-30", "2024-09-30"]
+    wh.append_new_versions(con, FUNDAMENTALS, quarters("AAA", ends), "live", LOADED_AT)
+    wh.append_new_versions(con, FUNDAMENTALS, quarters("AAA", ends[-1:]), "live", NEXT_LOAD)
+    assert len(held_versions(con)) == 4
+
+
+def test_nulls_compare_equal_so_a_repeat_with_missing_figures_adds_nothing(con):
+    frame = quarters("AAA", ["2024-03-31"], eps_estimate=None, report_date=pd.NaT)
+    wh.append_new_versions(con, FUNDAMENTALS, frame, "live", LOADED_AT)
+    again = wh.append_new_versions(con, FUNDAMENTALS, frame, "live", NEXT_LOAD)
+    assert again.rows_inserted == 0
+
+
+def test_a_snapshot_fetched_twice_a_day_keeps_both_versions(con):
+    def snapshot(pe: float) -> pd.DataFrame:
+        row = {"ticker": "SPY", "snapshot_date": pd.Timestamp("2026-01-02"), "trailing_pe": pe}
+        return pd.DataFrame([{**row, "forward_pe": 20.0, "market_cap": None}])
+
+    wh.append_new_versions(con, VALUATION_SNAPSHOTS, snapshot(25.0), "live", LOADED_AT)
+    wh.append_new_versions(con, VALUATION_SNAPSHOTS, snapshot(25.0), "live", NEXT_LOAD)
+    wh.append_new_versions(con, VALUATION_SNAPSHOTS, snapshot(25.5), "live", NEXT_LOAD)
+    rows = con.execute("SELECT trailing_pe FROM raw.valuation_snapshots ORDER BY loaded_at")
+    assert rows.fetchall() == [(25.0,), (25.5,)]
+
+
+def test_latest_versions_are_the_newest_of_each_key_for_the_asked_tickers(con):
+    wh.append_new_versions(con, FUNDAMENTALS, quarters("AAA", ["2024-03-31"]), "l", LOADED_AT)
+    wh.append_new_versions(con, FUNDAMENTALS, quarters("AAA", ["2024-03-31"], 2.0), "l", NEXT_LOAD)
+    wh.append_new_versions(con, FUNDAMENTALS, quarters("BBB", ["2024-03-31"]), "l", LOADED_AT)
+    latest = wh.latest_versions(con, FUNDAMENTALS, ["AAA"])
+    assert latest[["ticker", "eps"]].values.tolist() == [["AAA", 2.0]]
+    assert list(latest.columns) == [*FUNDAMENTALS.payload, "loaded_at"]
+
+
+# --- partial answers -------------------------------------------------------------------
+
+HELD_ENDS = ["2023-09-30", "2023-12-31", "2024-03-31", "2024-06-30"]
+
+
+def test_an_answer_missing_a_held_quarter_inside_its_span_is_partial():
+    held = quarters("AAA", HELD_ENDS)
+    answer = quarters("AAA", ["2023-09-30", "2024-03-31", "2024-06-30"])
+    reasons = partial_answers(FUNDAMENTALS, answer, held)
+    assert reasons == {
+        "AAA": "PartialAnswer: AAA: the answer holds less than the warehouse: 3 rows where 4 "
+        "are held between 2023-09-30 and 2024-06-30 (period_end 2023-12-31 missing). "
+        "Nothing held was changed"
+    }
+
+
+def test_quarters_outside_the_answers_span_do_not_count():
+    """Yahoo's calendar keeps 100 reports: the oldest falls off each quarter, which is not
+    a partial answer (the warehouse keeps it)."""
+    answer = quarters("AAA", [*HELD_ENDS[1:], "2024-09-30"])
+    assert partial_answers(FUNDAMENTALS, answer, quarters("AAA", HELD_ENDS)) == {}
+
+
+def test_an_answer_dropping_held_report_dates_or_eps_is_partial():
+    answer = quarters("AAA", HELD_ENDS)
+    answer.loc[[0, 1, 2], "report_date"] = pd.NaT
+    answer.loc[3, "eps"] = None
+    reasons = partial_answers(FUNDAMENTALS, answer, quarters("AAA", HELD_ENDS))
+    assert (
+        "no report_date where one is held (period_end 2023-09-30, 2023-12-31, 2024-03-31)"
+        in (reasons["AAA"])
+    )
+    assert "no eps where one is held (period_end 2024-06-30)" in reasons["AAA"]
+
+
+def test_new_figures_new_quarters_and_new_tickers_are_not_partial():
+    held = quarters("AAA", HELD_ENDS, report_date=pd.NaT)
+    answer = pd.concat(
+        [
+            quarters("AAA", [*HELD_ENDS, "2024-09-30"], eps=2.0),  # restated, report dates new
+            quarters("BBB", ["2024-06-30"]),  # nothing held yet
+        ]
+    )
+    assert partial_answers(FUNDAMENTALS, answer, held) == {}
+
+
+def test_a_snapshot_that_lost_its_pe_is_partial():
+    day = {"ticker": "SPY", "snapshot_date": pd.Timestamp("2026-01-02"), "market_cap": None}
+    held = pd.DataFrame([{**day, "trailing_pe": 25.0, "forward_pe": 20.0}])
+    answer = pd.DataFrame([{**day, "trailing_pe": 25.0, "forward_pe": None}])
+    reasons = partial_answers(VALUATION_SNAPSHOTS, answer, held)
+    assert set(reasons) == {"SPY"} and "no forward_pe where one is held" in reasons["SPY"]

@@ -1,6 +1,9 @@
 """Raw loads: one asset per raw table, each replacing its window through the one writer
-(or, for fact versions, appending the versions it does not hold yet)."""
+(or, for versioned tables, appending the versions it does not hold yet: EDGAR's fact
+versions, and the fundamentals and valuation snapshots, whose answers are first checked
+against what is held so that a partial one changes nothing)."""
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
@@ -12,6 +15,7 @@ from dagster_project.lib.sources.base import (
     FAILURES_KEY,
     Batch,
     EdgarFacts,
+    EtfHoldings,
     IncrementalPrices,
     NotConfigured,
     SourceError,
@@ -22,8 +26,10 @@ from dagster_project.lib.sources.base import (
 )
 from dagster_project.lib.sources.live.network import NoNetwork
 from dagster_project.lib.sources.live.retry import is_network_error
+from dagster_project.lib.warehouse import store as wh
 from dagster_project.lib.warehouse.schemas import (
     EDGAR_FACTS,
+    ETF_HOLDINGS,
     FUNDAMENTALS,
     PRICES,
     RATES,
@@ -31,6 +37,7 @@ from dagster_project.lib.warehouse.schemas import (
     VALUATION_SNAPSHOTS,
     RawTable,
 )
+from dagster_project.lib.warehouse.versions import partial_answers
 
 INGEST_GROUP = "ingest"
 
@@ -79,6 +86,8 @@ def _load(
             metadata={"source": src.label, "skipped": str(skipped), "rows_loaded": 0}
         )
     if append:
+        if table.name in wh.RESTATABLE_TABLES:
+            batch = without_partial_answers(table, batch, warehouse)
         result = warehouse.append_new_versions(table, as_frame(batch.frame), src.label)
         context.log.info(
             f"{table.qualified_name}: appended {result.rows_inserted:,} new versions "
@@ -95,7 +104,30 @@ def _load(
         )
     for key, reason in batch.failures.items():
         context.log.warning(f"{table.qualified_name}: no data for {key}: {reason}")
+    if batch.skipped:
+        counts = ", ".join(f"{n:,} {reason}" for reason, n in sorted(batch.skipped.items()))
+        context.log.info(f"{table.qualified_name}: rows left out on purpose: {counts}")
     return dg.MaterializeResult(metadata=_metadata(table, src, window, batch, result, warehouse))
+
+
+def without_partial_answers(table: RawTable, batch: Batch, warehouse: WarehouseResource) -> Batch:
+    """The batch without the keys whose answer holds less than the warehouse, each listed
+    among the failures with what it lacks (``versions.partial_answers``): a partial
+    answer adds no version at all, so the latest held one stays the latest."""
+    frame = as_frame(batch.frame)
+    entity = table.key[0]
+    if frame.empty:
+        return batch
+    with warehouse.connect(read_only=True) as con:
+        held = wh.latest_versions(con, table, sorted(frame[entity].astype(str).unique()))
+    partial = partial_answers(table, frame, held)
+    if not partial:
+        return batch
+    return dataclasses.replace(
+        batch,
+        frame=frame[~frame[entity].isin(set(partial))].reset_index(drop=True),
+        failures={**batch.failures, **partial},
+    )
 
 
 def _metadata(table, src, window, batch, result, warehouse) -> dict:
@@ -110,6 +142,8 @@ def _metadata(table, src, window, batch, result, warehouse) -> dict:
         FAILURES_KEY: dg.MetadataValue.json(dict(sorted(batch.failures.items()))),
         "failure_count": dg.MetadataValue.int(len(batch.failures)),
     }
+    if batch.skipped:
+        metadata["skipped_rows"] = dg.MetadataValue.json(dict(sorted(batch.skipped.items())))
     if window:
         metadata["window_start"] = window.start.isoformat()
         metadata["window_end"] = window.end.isoformat()
@@ -158,7 +192,8 @@ def _raw_asset(
 ) -> dg.AssetsDefinition:
     """The load asset of ``table``: unpartitioned, its window decided at run time.
     ``must_cover``: a load that gets no rows for its window fails (prices, rates).
-    ``append``: rows are fact versions, appended when new and never replaced."""
+    ``append``: rows are versions, appended when new and never replaced or deleted
+    (``wh.append_new_versions``); a restatable table's partial answers are refused first."""
 
     @dg.asset(
         key=["raw", table.name],
@@ -202,6 +237,15 @@ def fetch_edgar_facts(src: Source, _window, _warehouse: WarehouseResource) -> Ba
     return as_batch(src.edgar_facts(stocks))
 
 
+def fetch_etf_holdings(src: Source, _window, _warehouse: WarehouseResource) -> Batch:
+    """The equity holdings of every ETF holdings file the source has (files only; none
+    from the sample or live). Not windowed: each fund's rows replace all it held, since
+    its files define it."""
+    if not isinstance(src, EtfHoldings):
+        return Batch(frame=empty_frame(ETF_HOLDINGS))
+    return as_batch(src.etf_holdings())
+
+
 def today(_context, _source: SourceResource) -> Window:
     """Valuation snapshots are stamped with the day they were taken: today."""
     day = dt.date.today()
@@ -222,7 +266,10 @@ def rates_window(context: dg.AssetExecutionContext, source: SourceResource) -> W
 raw_universe = _raw_asset(UNIVERSE, lambda src, _w, _wh: src.universe(), lambda _c, _s: None)
 raw_prices = _raw_asset(PRICES, fetch_prices, configured_window, must_cover=True)
 raw_fundamentals = _raw_asset(
-    FUNDAMENTALS, lambda src, window, _wh: src.fundamentals(window), configured_window
+    FUNDAMENTALS,
+    lambda src, window, _wh: src.fundamentals(window),
+    configured_window,
+    append=True,
 )
 raw_rates = _raw_asset(
     RATES, lambda src, window, _wh: src.rates(window), rates_window, must_cover=True
@@ -231,9 +278,11 @@ raw_valuation_snapshots = _raw_asset(
     VALUATION_SNAPSHOTS,
     lambda src, window, _wh: src.valuation_snapshots(window.end),
     today,
+    append=True,
 )
 
 raw_edgar_facts = _raw_asset(EDGAR_FACTS, fetch_edgar_facts, lambda _c, _s: None, append=True)
+raw_etf_holdings = _raw_asset(ETF_HOLDINGS, fetch_etf_holdings, lambda _c, _s: None)
 
 ingest_assets = [
     raw_universe,
@@ -242,4 +291,5 @@ ingest_assets = [
     raw_rates,
     raw_valuation_snapshots,
     raw_edgar_facts,
+    raw_etf_holdings,
 ]

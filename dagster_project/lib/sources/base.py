@@ -132,6 +132,9 @@ class Batch:
     frame: pd.DataFrame | FrameChunks
     windows: Mapping[str, Window] = field(default_factory=dict)
     failures: Mapping[str, str] = field(default_factory=dict)
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    """Rows the source read and left out on purpose (not failures), counted by reason:
+    e.g. the cash and futures lines of an ETF holdings file."""
 
 
 def as_batch(result: pd.DataFrame | FrameChunks | Batch) -> Batch:
@@ -239,4 +242,18 @@ class EdgarFacts(Protocol):
         """Payload columns of ``raw.edgar_facts``: every fact version of ``tickers`` the
         source holds. Rows are appended (``warehouse.append_new_versions``), never replace.
         Raises ``NotConfigured`` when the source is not set up to fetch them."""
+        ...
+
+
+@runtime_checkable
+class EtfHoldings(Protocol):
+    """A source with ETF holdings files (files): fund constituents by holdings date, an
+    alternative point-in-time universe (``int_universe_membership_holdings``).
+
+    Optional: a source without the method (sample, live) loads none.
+    """
+
+    def etf_holdings(self) -> pd.DataFrame | Batch:
+        """Payload columns of ``raw.etf_holdings``: every equity holding of every fund and
+        holdings date the source holds. Each fund's rows replace all it held before."""
         ...

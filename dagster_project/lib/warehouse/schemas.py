@@ -78,9 +78,14 @@ FUNDAMENTALS = RawTable(
     key=("ticker", "period_end"),
     date_column="period_end",
     description=(
-        "One row per ticker per fiscal quarter. eps: diluted EPS for the quarter in the share "
-        "terms of that quarter. report_date: when it became public (NULL: assume period_end "
-        "+ 45 days). eps_estimate: consensus EPS estimate for the quarter, where known."
+        "One row per ticker per fiscal quarter per version. eps: diluted EPS for the quarter "
+        "in the share terms of that quarter. report_date: when it became public (NULL: "
+        "assume period_end + 45 days). eps_estimate: consensus EPS estimate for the quarter, "
+        "where known. Append-only and bitemporal: a fetch adds a version of a quarter when "
+        "its figures differ from the latest held one, never deletes or overwrites, and adds "
+        "nothing for a ticker whose answer holds less than the warehouse (a partial answer, "
+        "reported). loaded_at is the version's fetched_at: when the load that first fetched "
+        "these figures wrote them. dbt reads each quarter as first reported."
     ),
 )
 
@@ -95,7 +100,12 @@ VALUATION_SNAPSHOTS = RawTable(
     },
     key=("ticker", "snapshot_date"),
     date_column="snapshot_date",
-    description="Point-in-time valuation as the source reported it that day; accumulates nightly.",
+    description=(
+        "Point-in-time valuation as the source reported it that day; accumulates nightly. "
+        "Append-only and bitemporal like fundamentals: a second fetch of a day adds a "
+        "version when the figures moved (a partial answer adds nothing); loaded_at is the "
+        "version's fetched_at. dbt reads each day's latest version."
+    ),
 )
 
 RATES = RawTable(
@@ -186,9 +196,41 @@ EDGAR_FACTS = RawTable(
     ),
 )
 
+ETF_HOLDINGS = RawTable(
+    name="etf_holdings",
+    payload={
+        "fund": "VARCHAR NOT NULL",
+        "as_of_date": "DATE NOT NULL",
+        "ticker": "VARCHAR NOT NULL",
+        "name": "VARCHAR",
+        "sector": "VARCHAR",
+        "asset_class": "VARCHAR NOT NULL",
+        "weight": "DOUBLE NOT NULL",
+        "market_value": "DOUBLE",
+        "shares": "DOUBLE",
+    },
+    key=("fund", "as_of_date", "ticker"),
+    date_column="as_of_date",
+    description=(
+        "One row per fund, holdings date and equity holding, from ETF holdings files "
+        "(iShares' holdings CSV layout). weight: fraction of the fund's net assets (the "
+        "file's Weight (%) / 100); market_value in the fund's currency; shares: the file's "
+        "Quantity. Only equity rows: cash, money-market and derivative rows are dropped."
+    ),
+)
+
 RAW_TABLES: dict[str, RawTable] = {
     t.name: t
-    for t in (PRICES, FUNDAMENTALS, VALUATION_SNAPSHOTS, RATES, UNIVERSE, CLAIMS, EDGAR_FACTS)
+    for t in (
+        PRICES,
+        FUNDAMENTALS,
+        VALUATION_SNAPSHOTS,
+        RATES,
+        UNIVERSE,
+        CLAIMS,
+        EDGAR_FACTS,
+        ETF_HOLDINGS,
+    )
 }
 
 

@@ -31,9 +31,11 @@ from dagster_project.lib.warehouse.connection import (  # noqa: F401 - re-export
 )
 from dagster_project.lib.warehouse.schemas import (
     AUDIT_TABLES,
+    FUNDAMENTALS,
     QUALITY_WATERMARKS,
     QUARANTINE,
     RAW_TABLES,
+    VALUATION_SNAPSHOTS,
     AuditTable,
     RawTable,
 )
@@ -281,21 +283,35 @@ def append_new_versions(
     source_label: str,
     loaded_at: dt.datetime,
 ) -> WriteResult:
-    """Insert the rows whose key ``table`` does not hold yet; never delete or update.
+    """Insert the rows that are new versions; never delete or update.
 
-    Why append-only: a table of fact versions (``raw.edgar_facts``) must keep every version
-    it ever saw, so any past day can be replayed with what was public then. A later answer
-    that is partial (a ticker that failed, a provider that dropped an old filing) must not
-    erase what an earlier one delivered, and a re-run of the same answer adds nothing. Keys
-    compare with ``IS NOT DISTINCT FROM`` (an instant fact's NULL ``period_start`` is part
-    of its key); duplicates inside the frame collapse to their first row. One transaction.
-    ``WriteResult.keys`` counts the first-key values (tickers, CIKs) that got new rows.
+    Why append-only: a table of versions must keep every version it ever saw, so any past
+    day can be replayed with what was public then. A later answer that is partial (a ticker
+    that failed, a provider that dropped an old filing or quarter) must not erase what an
+    earlier one delivered, and a re-run of the same answer adds nothing.
+
+    What counts as new depends on the table. In ``raw.edgar_facts`` the key names the
+    version itself (a filing's ``accn``): a row is new when its key is not held. In the
+    tables of ``RESTATABLE_TABLES`` the key names a thing whose figures may change (a
+    ticker's quarter, a day's valuation): a row is a new version when its key is not held
+    or any payload column differs from the latest held version of its key (latest by
+    ``loaded_at``, which is then the version's fetch time). Keys and payloads compare with
+    ``IS NOT DISTINCT FROM`` (an instant fact's NULL ``period_start`` is part of its key, a
+    NULL figure equals a NULL figure); duplicates inside the frame collapse to their first
+    row. One transaction. ``WriteResult.keys`` counts the first-key values (tickers, CIKs)
+    that got new rows.
     """
     frame = conform(frame, table, source_label).drop_duplicates(list(table.key), keep="first")
-    matches = " AND ".join(f"held.{c} IS NOT DISTINCT FROM incoming.{c}" for c in table.key)
+    typed = ", ".join(
+        f"CAST({c} AS {dtype.replace('NOT NULL', '').strip()}) AS {c}"
+        for c, dtype in table.payload.items()
+    )
+    compared = table.payload if table.name in RESTATABLE_TABLES else table.key
+    matches = " AND ".join(f"held.{c} IS NOT DISTINCT FROM incoming.{c}" for c in compared)
+    held = _latest_versions_sql(table) if table.name in RESTATABLE_TABLES else table.qualified_name
     new_rows = (
-        "FROM incoming_versions AS incoming WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {table.qualified_name} AS held WHERE {matches})"
+        f"FROM (SELECT {typed} FROM incoming_versions) AS incoming WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {held} AS held WHERE {matches})"
     )
     relation = con.from_df(frame)
     con.execute("BEGIN TRANSACTION")
@@ -314,6 +330,35 @@ def append_new_versions(
         con.execute("ROLLBACK")
         raise
     return WriteResult(table.qualified_name, 0, int(inserted), int(keys))
+
+
+RESTATABLE_TABLES = frozenset({FUNDAMENTALS.name, VALUATION_SNAPSHOTS.name})
+"""Append-only tables whose key names a thing, not a version (``append_new_versions``):
+a fetch adds a version of a key when its figures differ from the latest held one, and
+``loaded_at`` (the load that fetched it) tells the versions apart and orders them."""
+
+
+def _latest_versions_sql(table: RawTable, where: str = "") -> str:
+    """A subquery: the latest held version (by ``loaded_at``) of every key of ``table``
+    (of the rows ``where`` keeps)."""
+    keys = ", ".join(table.key)
+    return (
+        f"(SELECT * FROM {table.qualified_name} {where} QUALIFY row_number() OVER "
+        f"(PARTITION BY {keys} ORDER BY loaded_at DESC) = 1)"
+    )
+
+
+def latest_versions(
+    con: duckdb.DuckDBPyConnection, table: RawTable, entities: list[str]
+) -> pd.DataFrame:
+    """The latest held version of every key of ``entities`` (tickers) in a restatable table:
+    what a new answer is judged against (``lib.warehouse.versions.partial_answers``)."""
+    latest = _latest_versions_sql(table, f"WHERE {table.key[0]} IN (SELECT unnest(?::VARCHAR[]))")
+    columns = ", ".join([*table.payload, "loaded_at"])
+    return con.execute(
+        f"SELECT {columns} FROM {latest} AS latest ORDER BY {', '.join(table.key)}",
+        [list(entities)],
+    ).df()
 
 
 def sql_string(value: str) -> str:

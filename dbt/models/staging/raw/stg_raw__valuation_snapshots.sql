@@ -6,6 +6,24 @@ source as (
 
 ),
 
+latest as (
+
+    -- raw.valuation_snapshots is append-only: a second fetch on the same day adds a
+    -- version when the figures moved. A day's snapshot is its latest version (the one
+    -- taken nearest the close), as it was when each load replaced the day.
+    select
+        *,
+        count(*) over by_day as version_count
+
+    from source
+    window by_day as (partition by ticker, snapshot_date)
+    qualify row_number() over (
+        partition by ticker, snapshot_date
+        order by loaded_at desc
+    ) = 1
+
+),
+
 renamed as (
 
     select
@@ -20,9 +38,10 @@ renamed as (
 
         -- lineage
         cast(source as varchar) as source_label,
-        cast(loaded_at as timestamp) as loaded_at
+        cast(loaded_at as timestamp) as loaded_at,
+        cast(version_count as integer) as version_count
 
-    from source
+    from latest
 
 )
 
