@@ -1,24 +1,33 @@
 -- Yahoo-style back-adjustment of as-traded closes for dividends and splits (the
 -- macro adjust_for_corporate_actions): a day's adjusted close is its close times
 -- the product of the factors of every event strictly after it. Set-based: one
--- windowed product per ticker. loaded_at (when the raw row was loaded) lets the
--- incremental marts find what changed since their last build.
+-- windowed product per ticker. A price index (return_type 'price') is adjusted for
+-- splits only, so its returns stay price returns. loaded_at (when the raw row was
+-- loaded) lets the incremental marts find what changed since their last build.
 
 with
+
+universe_kinds as (
+
+    {{ universe_kinds() }}
+
+),
 
 prices as (
 
     select
-        ticker,
-        trade_date,
-        close,
-        dividends,
-        split_ratio,
-        loaded_at
+        prices.ticker,
+        prices.trade_date,
+        prices.close,
+        prices.dividends,
+        prices.split_ratio,
+        {{ instrument_return_type('universe_kinds.kind', 'prices.ticker') }} as return_type,
+        prices.loaded_at
 
-    from {{ ref('stg_raw__prices') }}
+    from {{ ref('stg_raw__prices') }} as prices
+    left join universe_kinds on universe_kinds.ticker = prices.ticker
     -- a day without a usable close cannot be adjusted or compounded
-    where {{ has_usable_close() }}
+    where {{ has_usable_close('prices.close') }}
 
 ),
 
@@ -33,6 +42,7 @@ final as (
     select
         ticker,
         trade_date,
+        return_type,
         close,
         dividends,
         split_ratio,

@@ -9,10 +9,22 @@
 -- i.e. in the ticker's pre-split terms): a split-invariant count that a day's
 -- as-traded close is applied to after multiplying by that day's split factor.
 --
--- Point in time. A quarter is public from its available_date (report date, or
--- period end + 45 days). Its state (TTM over it and the three quarters before,
--- its share count, the estimate of the next quarter) is known from the latest
--- available_date of the four quarters it sums (known_from), normally its own.
+-- Point in time. A quarter's figures are public on its public_date and usable
+-- from its available_date, the first session strictly after it: the sources give
+-- a report's day, not its time, and a report after the close (the usual case)
+-- cannot be traded on that day's close. (No source here says "before the open";
+-- one that did could count such a report on its own day.) The public date is:
+--   1. the report date, where the source has it;
+--   2. else EDGAR's first filing date of that quarter (int_edgar_net_income_quarterly,
+--      a period end within 7 days, 52/53-week years), the 10-Q or 10-K itself;
+--   3. else the filer's deadline: period end + 45 days for a fiscal Q1-Q3 (10-Q), + 90
+--      for a fiscal Q4 (10-K), the small filers' deadlines (larger filers report
+--      sooner; only a late filer comes after them). A fiscal Q4 is a quarter ending
+--      in the month the company's fiscal year ends: from its latest EDGAR annual net
+--      income fact, else December.
+-- A quarter's state (TTM over it and the three quarters before, its share count,
+-- the estimate of the next quarter) is known from the latest available_date of the
+-- four quarters it sums (known_from), normally its own.
 
 with
 
@@ -21,12 +33,107 @@ fundamentals as (
     select
         ticker,
         period_end,
-        available_date,
+        report_date,
         eps,
         eps_estimate,
         shares_outstanding
 
     from {{ ref('stg_raw__fundamentals') }}
+
+),
+
+edgar_quarters as (
+
+    select
+        ticker,
+        period_end,
+        filed
+
+    from {{ ref('int_edgar_net_income_quarterly') }}
+
+),
+
+fiscal_year_ends as (
+
+    -- the month each company's fiscal year ends: its latest EDGAR annual figure's end
+    -- (a week earlier, so a 52/53-week year ending on 2024-02-03 counts as January)
+    select
+        ticker,
+        arg_max(month(period_end - interval 7 day), period_end) as fiscal_year_end_month
+
+    from {{ ref('stg_edgar__facts') }}
+    where taxonomy = 'us-gaap'
+        and concept = 'NetIncomeLoss'
+        and duration_days between 350 and 380
+    group by ticker
+
+),
+
+with_filed as (
+
+    -- EDGAR's first filing of the quarter: a period end within a week of the source's
+    select
+        fundamentals.ticker,
+        fundamentals.period_end,
+        min(edgar_quarters.filed) as edgar_first_filed
+
+    from fundamentals
+    inner join edgar_quarters
+        on edgar_quarters.ticker = fundamentals.ticker
+        and edgar_quarters.period_end between fundamentals.period_end - interval 7 day
+            and fundamentals.period_end + interval 7 day
+    group by fundamentals.ticker, fundamentals.period_end
+
+),
+
+dated as (
+
+    select
+        fundamentals.*,
+        with_filed.edgar_first_filed,
+        month(fundamentals.period_end - interval 7 day)
+            = coalesce(fiscal_year_ends.fiscal_year_end_month, 12) as is_fiscal_q4
+
+    from fundamentals
+    left join with_filed
+        on with_filed.ticker = fundamentals.ticker
+        and with_filed.period_end = fundamentals.period_end
+    left join fiscal_year_ends on fiscal_year_ends.ticker = fundamentals.ticker
+
+),
+
+with_public_date as (
+
+    select
+        *,
+        case
+            when report_date is not null then 'report_date'
+            when edgar_first_filed is not null then 'edgar_filed'
+            when is_fiscal_q4 then 'deadline_10k'
+            else 'deadline_10q'
+        end as public_date_basis,
+        cast(coalesce(
+            report_date,
+            edgar_first_filed,
+            period_end + to_days(if(is_fiscal_q4, 90, 45))
+        ) as date) as public_date
+
+    from dated
+
+),
+
+with_available_date as (
+
+    -- the first session after the public date; past the data's last session (nothing
+    -- in the data can use it yet) the next day
+    select
+        with_public_date.*,
+        coalesce(
+            next_session.trade_date, cast(with_public_date.public_date + interval 1 day as date)
+        ) as available_date
+
+    from with_public_date
+    {{ first_session_after('with_public_date.public_date') }}
 
 ),
 
@@ -48,7 +155,7 @@ with_split_factor as (
         fundamentals.*,
         coalesce(splits.cumulative_split_factor, 1.0) as split_factor
 
-    from fundamentals
+    from with_available_date as fundamentals
     asof left join splits
         on splits.ticker = fundamentals.ticker
         and fundamentals.period_end >= splits.trade_date
@@ -113,6 +220,10 @@ final as (
     select
         ticker,
         period_end,
+        report_date,
+        edgar_first_filed,
+        public_date_basis,
+        public_date,
         available_date,
         known_from,
         eps,

@@ -1,5 +1,8 @@
--- Daily adjusted prices and total returns per ticker. Returns and the index are
--- rounded (12 and 10 decimals) so results are stable to compare across runs.
+-- Daily adjusted prices and returns per ticker. Returns and the index are rounded
+-- (12 and 10 decimals) so results are stable to compare across runs. return_type
+-- says what the returns are: 'total' (dividends reinvested) for funds and stocks,
+-- 'price' for price indices (^GSPC, ^RUT: the level leaves dividends out, so
+-- adj_close is the level, and daily_return and total_return_index are price returns).
 --
 -- Incremental (strategy ticker_window, see macros/): a nightly build processes only
 -- the raw rows loaded since this table's latest loaded_at. Adjusted closes are
@@ -9,15 +12,29 @@
 -- whose adj_close is their close (no later events), the daily return continuing from
 -- the last held day and the index from the ticker's first held day, exactly as a
 -- full build computes them. `--full-refresh` (Dagster launch config full_refresh)
--- rebuilds everything.
+-- rebuilds everything; so does the first build on a table from before return_type
+-- existed (every ticker re-emitted whole, replacing what it held).
 
-{{ config(materialized='incremental', incremental_strategy='ticker_window', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='ticker_window',
+    on_schema_change='append_new_columns'
+) }}
 
 -- depends_on: {{ ref('stg_raw__prices') }}
+-- depends_on: {{ ref('stg_raw__universe') }}
+
+{%- set incremental = is_incremental() and incremental_table_has_column('return_type') %}
 
 with
 
-{% if is_incremental() %}
+{% if incremental %}
+
+universe_kinds as (
+
+    {{ universe_kinds() }}
+
+),
 
 held as (
 
@@ -27,6 +44,7 @@ held as (
         max(trade_date) as last_date,
         arg_max(adj_close, trade_date) as last_adj_close,
         arg_min(adj_close, trade_date) as first_adj_close,
+        arg_max(return_type, trade_date) as return_type,
         max(loaded_at) as loaded_at
 
     from {{ this }}
@@ -115,16 +133,18 @@ rebuilt as (
 rebuilt_prices as (
 
     select
-        ticker,
-        trade_date,
-        close,
-        dividends,
-        split_ratio,
-        loaded_at
+        prices.ticker,
+        prices.trade_date,
+        prices.close,
+        prices.dividends,
+        prices.split_ratio,
+        {{ instrument_return_type('universe_kinds.kind', 'prices.ticker') }} as return_type,
+        prices.loaded_at
 
-    from {{ ref('stg_raw__prices') }}
-    where ticker in (select ticker from rebuilt)
-        and {{ has_usable_close() }}
+    from {{ ref('stg_raw__prices') }} as prices
+    left join universe_kinds on universe_kinds.ticker = prices.ticker
+    where prices.ticker in (select ticker from rebuilt)
+        and {{ has_usable_close('prices.close') }}
 
 ),
 
@@ -143,6 +163,7 @@ appended as (
         prices.close,
         prices.dividends,
         prices.split_ratio,
+        held.return_type,
         prices.loaded_at,
         prices.close as adj_close,
         held.first_adj_close as base_adj_close
@@ -159,7 +180,7 @@ appended as (
 adjusted as (
 
     select
-        ticker, trade_date, close, dividends, split_ratio, loaded_at, adj_close,
+        ticker, trade_date, return_type, close, dividends, split_ratio, loaded_at, adj_close,
         null::double as base_adj_close,
         false as is_context
 
@@ -168,7 +189,7 @@ adjusted as (
     union all
 
     select
-        ticker, trade_date, close, dividends, split_ratio, loaded_at, adj_close,
+        ticker, trade_date, return_type, close, dividends, split_ratio, loaded_at, adj_close,
         base_adj_close,
         false as is_context
 
@@ -178,7 +199,7 @@ adjusted as (
 
     -- the last held day of each appending ticker: the base of its first new return
     select
-        held.ticker, held.last_date, null, null, null, null, held.last_adj_close,
+        held.ticker, held.last_date, null, null, null, null, null, held.last_adj_close,
         held.first_adj_close,
         true as is_context
 
@@ -192,7 +213,7 @@ adjusted as (
 adjusted as (
 
     select
-        ticker, trade_date, close, dividends, split_ratio, loaded_at, adj_close,
+        ticker, trade_date, return_type, close, dividends, split_ratio, loaded_at, adj_close,
         null::double as base_adj_close,
         false as is_context
 
@@ -235,7 +256,9 @@ final as (
         adj_close,
         round(daily_return, 12) as daily_return,
         round(total_return_index, 10) as total_return_index,
-        loaded_at
+        loaded_at,
+        -- last, where on_schema_change puts it on a table from before it existed
+        return_type
 
     from returns
     where not is_context

@@ -1,11 +1,17 @@
 -- Monthly sector returns per size bucket, built bottom-up from the baskets:
--- each sector-and-size return is the equal-weighted mean of its constituents'
+-- each sector-and-size return is the cap-weighted mean of its constituents'
 -- total returns over the month (close of the previous month's last trading day
--- to the close of the month's last), the same method for large and small caps
--- (there are no small-cap sector funds). Compared with the size benchmark
--- (var 'size_benchmarks': SPY for large, IWM for small) and with the average of
--- the bucket's sectors; ranked within the month; 3-month momentum compounds the
--- last three monthly returns. The sector SPDR's own return rides along for large.
+-- to the close of the month's last), weighted by market cap at that starting
+-- close as known that day (stock_valuation_daily.market_cap: point-in-time
+-- shares x the as-traded close), the same method for large and small caps
+-- (there are no small-cap sector funds). A constituent without a known cap that
+-- day is left out of the weights (n_cap_weighted counts those in); a sector-month
+-- where none has one falls back to the equal-weighted mean (weighting 'equal').
+-- The equal-weighted mean rides along. Compared with the size benchmark (var
+-- 'size_benchmarks': SPY for large, IWM for small, both cap-weighted funds) and
+-- with the average of the bucket's sectors; ranked within the month; 3-month
+-- momentum compounds the last three monthly returns. The sector SPDR's own
+-- return rides along for large.
 
 {%- set benchmarks = var('size_benchmarks') %}
 
@@ -15,6 +21,7 @@ stock_months as (
 
     select
         period_start as month_start,
+        base_date,
         ticker,
         size_bucket,
         sector,
@@ -22,6 +29,34 @@ stock_months as (
 
     from {{ ref('int_stock_period_returns') }}
     where period_type = 'month' and sector is not null
+
+),
+
+base_caps as (
+
+    -- market cap at each month's starting close, as known that day (NULL before the
+    -- stock's first known share count, or when its count is stale)
+    select
+        ticker,
+        trade_date,
+        market_cap
+
+    from {{ ref('stock_valuation_daily') }}
+    where trade_date in (select distinct base_date from stock_months)
+        and market_cap > 0
+
+),
+
+weighted_stock_months as (
+
+    select
+        stock_months.*,
+        base_caps.market_cap as weight_market_cap
+
+    from stock_months
+    left join base_caps
+        on base_caps.ticker = stock_months.ticker
+        and base_caps.trade_date = stock_months.base_date
 
 ),
 
@@ -102,52 +137,66 @@ sector_months as (
         size_bucket,
         sector,
         count(*) as n_constituents,
-        avg(period_return) as sector_return
+        count(weight_market_cap) as n_cap_weighted,
+        avg(period_return) as equal_weight_return,
+        -- names without a known cap carry no weight (both sums skip them)
+        sum(weight_market_cap * period_return) / sum(weight_market_cap) as cap_weight_return
 
-    from stock_months
+    from weighted_stock_months
     group by month_start, size_bucket, sector
+
+),
+
+sector_returns as (
+
+    select
+        *,
+        if(n_cap_weighted > 0, 'cap', 'equal') as weighting,
+        coalesce(cap_weight_return, equal_weight_return) as sector_return
+
+    from sector_months
 
 ),
 
 with_context as (
 
     select
-        sector_months.*,
+        sector_returns.*,
         months.month_label,
         months.base_date,
         months.end_date,
         months.is_first_period,
         benchmarks.benchmark_ticker,
         benchmark_months.period_return as benchmark_return,
-        avg(sector_months.sector_return) over this_month as sector_average_return,
+        avg(sector_returns.sector_return) over this_month as sector_average_return,
         rank() over (
-            partition by sector_months.month_start, sector_months.size_bucket
-            order by sector_months.sector_return desc
+            partition by sector_returns.month_start, sector_returns.size_bucket
+            order by sector_returns.sector_return desc
         ) as return_rank,
         case
             when count(*) over last_three_months = 3
-                then product(1.0 + sector_months.sector_return) over last_three_months - 1.0
+                then product(1.0 + sector_returns.sector_return) over last_three_months - 1.0
         end as momentum_3m,
-        case when sector_months.size_bucket = 'large' then sector_funds.sector_etf_ticker end
+        case when sector_returns.size_bucket = 'large' then sector_funds.sector_etf_ticker end
             as sector_etf_ticker,
-        case when sector_months.size_bucket = 'large' then fund_sector_months.period_return end
+        case when sector_returns.size_bucket = 'large' then fund_sector_months.period_return end
             as sector_etf_return
 
-    from sector_months
-    inner join months on months.month_start = sector_months.month_start
-    left join benchmarks on benchmarks.size_bucket = sector_months.size_bucket
+    from sector_returns
+    inner join months on months.month_start = sector_returns.month_start
+    left join benchmarks on benchmarks.size_bucket = sector_returns.size_bucket
     left join fund_months as benchmark_months
-        on benchmark_months.month_start = sector_months.month_start
+        on benchmark_months.month_start = sector_returns.month_start
         and benchmark_months.ticker = benchmarks.benchmark_ticker
-    left join sector_funds on sector_funds.sector = sector_months.sector
+    left join sector_funds on sector_funds.sector = sector_returns.sector
     left join fund_months as fund_sector_months
-        on fund_sector_months.month_start = sector_months.month_start
+        on fund_sector_months.month_start = sector_returns.month_start
         and fund_sector_months.ticker = sector_funds.sector_etf_ticker
     window
-        this_month as (partition by sector_months.month_start, sector_months.size_bucket),
+        this_month as (partition by sector_returns.month_start, sector_returns.size_bucket),
         last_three_months as (
-            partition by sector_months.size_bucket, sector_months.sector
-            order by sector_months.month_start
+            partition by sector_returns.size_bucket, sector_returns.sector
+            order by sector_returns.month_start
             range between interval 2 month preceding and current row
         )
 
@@ -164,7 +213,10 @@ final as (
         end_date,
         is_first_period,
         cast(n_constituents as integer) as n_constituents,
+        weighting,
+        cast(n_cap_weighted as integer) as n_cap_weighted,
         round(sector_return, 12) as sector_return,
+        round(equal_weight_return, 12) as sector_equal_weight_return,
         benchmark_ticker,
         round(benchmark_return, 12) as benchmark_return,
         round(sector_return - benchmark_return, 12) as relative_to_benchmark,
