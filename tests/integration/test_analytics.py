@@ -86,12 +86,15 @@ def test_analytics_marts_cover_the_loaded_history(con):
 
 
 def test_small_caps_trade_at_a_discount(con):
-    median_discount, last_percentile, small_pe, large_pe = con.execute(
+    median_discount, last_percentile, history, small_pe, large_pe = con.execute(
         "SELECT median(discount), arg_max(discount_percentile, trade_date),"
+        " max(discount_history_sessions),"
         " median(small_trailing_pe), median(large_trailing_pe) FROM marts.pe_discount"
     ).fetchone()
     assert median_discount < 0
-    assert 0 <= last_percentile <= 1
+    # Three sample years, the discount from the second: short of the three years of
+    # history (756 sessions) a percentile needs, so none is quoted.
+    assert 0 < history < 756 and last_percentile is None
     assert 5 < small_pe < large_pe < 60
     # Coverage: at least half the priced names on every day with a P/E (the threshold),
     # and all of them once every company has reported four quarters.
@@ -162,14 +165,25 @@ def test_megacap_contribution_adds_up(con):
         con,
         "SELECT count(*) FROM marts.megacap_contribution"
         " WHERE abs(mag7_contribution + rest_contribution - index_return) > 1e-9"
-        " OR mag7_start_weight NOT BETWEEN 0 AND 1 OR n_magnificent_7 <> 7",
+        " OR mag7_start_weight NOT BETWEEN 0 AND 1 OR n_magnificent_7 > 7"
+        " OR (membership_method = 'static_list' AND n_magnificent_7 <> 7)",
     )
     assert bad == 0
+    # The index is the large members valid at each period's start: from the first
+    # reconstitution on, the ranked top third of the universe, not today's list.
+    assert con.execute(
+        "SELECT DISTINCT membership_method FROM marts.megacap_contribution ORDER BY 1"
+    ).fetchall() == [("reconstitution",), ("static_list",)]
     year_2024 = con.execute(
         "SELECT index_return, mag7_share, benchmark_return FROM marts.megacap_contribution"
         " WHERE period_type = 'year' AND period_label = '2024'"
     ).fetchone()
     assert year_2024[0] is not None and year_2024[2] is not None
+    share_of_spy = con.execute(
+        "SELECT mag7_contribution / benchmark_return, mag7_share_of_benchmark"
+        " FROM marts.megacap_contribution WHERE period_type = 'year' AND period_label = '2024'"
+    ).fetchone()
+    assert share_of_spy[1] == pytest.approx(share_of_spy[0])
 
 
 def test_relative_performance_rate_correlation(con):

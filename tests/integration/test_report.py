@@ -18,7 +18,13 @@ from dagster_project.lib.settings import ENV_WAREHOUSE, docs_dir, reports_dir
 pytestmark = pytest.mark.slow
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-CHARTS = ("relative_strength", "pe_discount", "rate_cut_event_study", "sector_rotation")
+CHARTS = (
+    "relative_strength",
+    "pe_discount",
+    "megacap_contribution",
+    "rate_cut_event_study",
+    "sector_rotation",
+)
 KEY_FIGURES = ("pe_discount", "iwm_spy_rel_return_3m", "iwm_spy_rel_return_12m", "fed_target_upper")
 
 

@@ -192,13 +192,14 @@ def test_basket_pe_with_a_loss_maker_and_a_split(warehouse):
     assert row["discount"] == pytest.approx(15 / (80000 / 3000) - 1)  # -0.4375
     assert (row["small_names_priced"], row["small_names_trailing"]) == (3, 3)
     assert (row["small_constituents"], row["large_constituents"]) == (3, 2)
-    # Forward: the upcoming quarter's estimate x 4 in dollars. S1's 0.625 is in its
-    # post-split terms: 4 x 0.625 x 200 = 500; S2 4 x 0.75 x 50 = 150; S3 4 x -2 x 10 = -80.
-    assert row["small_forward_pe"] == pytest.approx(6000 / (500 + 150 - 80))
-    # MAG 4 x 0.6 x 1000 = 2400, BIG 4 x 1.5 x 200 = 1200.
-    assert row["large_forward_pe"] == pytest.approx(80000 / 3600)
-    assert row["small_names_forward"] == 3
-    # The sample has no valuation snapshots.
+    # No rank day (end of May) in the data: the baskets are the raw.universe list, labelled.
+    assert row["small_membership_method"] == row["large_membership_method"] == "static_list"
+    # Forward P/E only from valuation snapshots that existed on the day, and there are
+    # none (the consensus in raw.fundamentals is not dated: using it would look ahead).
+    assert row["small_forward_pe"] is None and row["large_forward_pe"] is None
+    assert row["small_forward_pe_null_reason"] == row["large_forward_pe_null_reason"]
+    assert row["small_forward_pe_null_reason"] == "no_snapshot"
+    assert row["small_names_forward"] == 0
     assert row["small_snapshot_trailing_pe"] is None and row["snapshot_discount"] is None
 
 
@@ -207,22 +208,25 @@ def test_pe_uses_only_quarters_reported_by_the_day(warehouse):
         r["trade_date"]: r
         for r in _rows(warehouse, "SELECT * FROM marts.pe_discount ORDER BY trade_date")
     }
-    # Before Q4 2023 is reported (2024-01-25), S1's TTM is Q4 2022..Q3 2023:
-    # 0.6x100 + 3x100 = 360, so the small basket earns 360 and trades at 6000 / 360.
+    # Before Q4 2023 is usable, S1's TTM is Q4 2022..Q3 2023: 0.6x100 + 3x100 = 360, so
+    # the small basket earns 360 and trades at 6000 / 360. Q4 is reported on 2024-01-25
+    # with no time of day: it counts from the next session (2024-01-31 in this sparse
+    # calendar), never at the report day's own close.
     assert rows[d("2024-01-24")]["small_ttm_earnings"] == pytest.approx(360.0)
     assert rows[d("2024-01-24")]["small_trailing_pe"] == pytest.approx(6000 / 360)
-    assert rows[d("2024-01-25")]["small_ttm_earnings"] == pytest.approx(400.0)
+    assert rows[d("2024-01-25")]["small_ttm_earnings"] == pytest.approx(360.0)
+    assert rows[d("2024-01-31")]["small_ttm_earnings"] == pytest.approx(400.0)
     # Before and after the split the market cap is the same 4000 (S1 40 x 100 = 20 x 200).
     assert rows[d("2023-11-14")]["small_market_cap"] == pytest.approx(6000.0)
     assert rows[d("2023-11-15")]["small_market_cap"] == pytest.approx(6000.0)
-    # Expanding statistics: six days at -0.375, then -0.4375 is the lowest of seven.
+    # Seven days at -0.375, then -0.4375: far less history than the three years the
+    # percentile and median need (the pe_discount unit test works them out).
     early = 6000 / 360 / (80000 / 3000) - 1
     assert early == pytest.approx(-0.375)
-    assert rows[d("2024-01-24")]["discount_percentile"] == pytest.approx(1.0)
-    assert rows[d("2024-01-25")]["discount_percentile"] == pytest.approx(1 / 7)
-    assert rows[d("2024-01-25")]["discount_median_to_date"] == pytest.approx(-0.375)
-    # The median over the eight days to 01-31 (six at -0.375, two at -0.4375) is -0.375.
-    assert rows[d("2024-01-31")]["discount_median_to_date"] == pytest.approx(-0.375)
+    assert rows[d("2024-01-24")]["discount_history_sessions"] == 6
+    assert rows[d("2024-01-31")]["discount_history_sessions"] == 8
+    assert rows[d("2024-01-31")]["discount_percentile"] is None
+    assert rows[d("2024-01-31")]["discount_median_to_date"] is None
 
 
 def test_fomc_cycles_after_a_hold_two_hikes_and_three_cuts(warehouse):
@@ -367,12 +371,15 @@ def test_magnificent_7_share_of_a_two_stock_index(warehouse):
     assert row["index_return"] == pytest.approx(0.07)
     assert row["mag7_share"] == pytest.approx(0.075 / 0.07)
     assert row["benchmark_return"] == pytest.approx(412 / 408 - 1)
+    assert row["mag7_share_of_benchmark"] == pytest.approx(0.075 / (412 / 408 - 1))
+    assert row["membership_method"] == "static_list"
 
 
 def test_sector_rotation_months_and_buckets(warehouse):
     rows = _rows(
         warehouse,
-        "SELECT size_bucket, sector, sector_return, return_rank FROM marts.sector_rotation"
+        "SELECT size_bucket, sector, sector_return, return_rank, weighting, n_cap_weighted"
+        " FROM marts.sector_rotation"
         " WHERE month_start = DATE '2024-02-01' ORDER BY size_bucket, return_rank, sector",
     )
     assert [(r["size_bucket"], r["sector"], r["return_rank"]) for r in rows] == [
@@ -384,3 +391,6 @@ def test_sector_rotation_months_and_buckets(warehouse):
     ]
     assert rows[0]["sector_return"] == pytest.approx(0.1)
     assert rows[1]["sector_return"] == pytest.approx(-0.02)
+    # Every name has a market cap known at the 01-31 close (its reported shares x close):
+    # cap-weighted, one name per sector here (the unit test weighs several).
+    assert {(r["weighting"], r["n_cap_weighted"]) for r in rows} == {("cap", 1)}

@@ -12,7 +12,14 @@ from dagster_project.lib.settings import Settings
 from dagster_project.lib.sources import build_source, default_window
 from dagster_project.lib.sources.base import SourceError, Window
 from dagster_project.lib.sources.files import FilesSource
-from dagster_project.lib.warehouse.schemas import FUNDAMENTALS, PRICES, RATES, UNIVERSE
+from dagster_project.lib.sources.files.holdings import read_holdings
+from dagster_project.lib.warehouse.schemas import (
+    ETF_HOLDINGS,
+    FUNDAMENTALS,
+    PRICES,
+    RATES,
+    UNIVERSE,
+)
 
 YAHOO_HEADER = "Date,Open,High,Low,Close,Adj Close,Volume,Dividends,Stock Splits"
 ALL = Window(dt.date(2000, 1, 1), dt.date(2030, 1, 1))
@@ -211,3 +218,132 @@ def test_a_folder_without_prices_fails_loudly(tmp_path):
 
 def test_no_valuation_snapshots_come_from_files(folder):
     assert FilesSource(folder).valuation_snapshots(dt.date(2024, 6, 7)).empty
+
+
+# --- ETF holdings files (holdings/, iShares' holdings CSV layout) -----------------------
+
+HOLDINGS_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "holdings"
+ISHARES_HEADER = (
+    "Ticker,Name,Sector,Asset Class,Market Value,Weight (%),Notional Value,Quantity,Price,"
+    "Location,Exchange,Currency,FX Rate,Market Currency,Accrual Date"
+)
+
+
+def ishares_file(rows: list[str], as_of: str | None = '"Jun 28, 2024"', header=ISHARES_HEADER):
+    """An iShares holdings download: the nine-line preamble, the header, ``rows``, a footer."""
+    preamble = ["iShares Russell 2000 ETF"]
+    if as_of is not None:
+        preamble.append(f"Fund Holdings as of,{as_of}")
+    preamble += ['Inception Date,"May 22, 2000"', 'Shares Outstanding,"1.00"']
+    preamble += ['Stock,"-"', 'Bond,"-"', 'Cash,"-"', 'Other,"-"', "\xa0"]
+    footer = ["\xa0", '"The content contained herein is owned or licensed by BlackRock."']
+    return "\n".join([*preamble, header, *rows, *footer]) + "\n"
+
+
+def equity(ticker: str, weight: str = "0.50", quantity: str = "1,000.00") -> str:
+    return (
+        f'"{ticker}","{ticker} INC","Health Care","Equity","1,234.50","{weight}","1,234.50",'
+        f'"{quantity}","1.23","United States","NASDAQ","USD","1.00","USD","-"'
+    )
+
+
+def test_holdings_files_load_equity_rows_with_the_preamble_date(folder):
+    (folder / "holdings").mkdir()
+    for fixture in HOLDINGS_FIXTURES.iterdir():
+        (folder / "holdings" / fixture.name).write_bytes(fixture.read_bytes())
+    batch = FilesSource(folder).etf_holdings()
+    frame = batch.frame
+    assert list(frame.columns) == list(ETF_HOLDINGS.payload)
+    files = frame.groupby(["fund", frame["as_of_date"].dt.date.astype(str)])["ticker"]
+    assert files.apply(sorted).to_dict() == {
+        ("IWB", "2024-06-28"): ["AAPL", "BRK-B", "MSFT", "NVDA"],  # BRK.B: Yahoo's BRK-B
+        ("IWM", "2024-06-28"): ["FTAI", "INSM", "SFM"],  # from IWM_holdings.csv
+        ("IWM", "2024-09-30"): ["INSM", "PCVX", "SFM"],  # from IWM_2024-09-30.csv
+    }
+    insm = frame[(frame["ticker"] == "INSM") & (frame["as_of_date"] == "2024-06-28")].iloc[0]
+    assert (insm["name"], insm["sector"], insm["asset_class"]) == (
+        "INSMED INC",
+        "Health Care",
+        "Equity",
+    )
+    assert insm["weight"] == pytest.approx(0.0056)  # 0.56 %
+    assert insm["market_value"] == pytest.approx(376_436_380.24)
+    assert insm["shares"] == 5_618_453.0
+    # cash, money-market and futures lines are dropped, and counted
+    assert batch.skipped == {"Cash": 3, "Futures": 2, "Money Market": 1}
+
+
+def test_a_folder_without_holdings_has_none(folder):
+    batch = FilesSource(folder).etf_holdings()
+    assert batch.frame.empty and list(batch.frame.columns) == list(ETF_HOLDINGS.payload)
+
+
+def test_a_holdings_file_reads_down_to_the_footer(tmp_path):
+    text = ishares_file(
+        [
+            equity("AAA", "1.50"),
+            equity("AAA", "0.25", "500.00"),  # a second lot of one stock: summed
+            '"-","UNLISTED RIGHTS","Health Care","Equity","-","0.00","-","10.00","-",'
+            '"United States","-","USD","1.00","USD","-"',
+            '"USD","USD CASH","Cash and/or Derivatives","Cash","9.00","0.01","9.00","9.00",'
+            '"100.00","United States","-","USD","1.00","USD","-"',
+            equity("BBB", "0.75", "-"),
+        ]
+    )
+    held = read_holdings(write(tmp_path, "IWM_holdings.csv", text))
+    assert (held.fund, held.as_of_date) == ("IWM", dt.date(2024, 6, 28))
+    rows = held.frame.set_index("ticker")
+    assert rows.loc["AAA", "weight"] == pytest.approx(0.0175)
+    assert rows.loc["AAA", "shares"] == 1_500.0
+    assert pd.isna(rows.loc["BBB", "shares"])  # "-": no quantity
+    assert held.dropped == {"Cash": 1, "Equity without a ticker": 1}
+
+
+BAD_HOLDINGS = [
+    (ishares_file([equity("AAA")], as_of=None), r"IWM_holdings.csv: no 'Fund Holdings as of'"),
+    (
+        ishares_file([equity("AAA")], as_of='"-"'),
+        r"IWM_holdings.csv line 2: Fund Holdings as of '-' is not a date",
+    ),
+    (
+        ishares_file([equity("AAA")], header=ISHARES_HEADER.replace("Ticker", "Symbol")),
+        r"IWM_holdings.csv: no header row starting with Ticker",
+    ),
+    (
+        ishares_file([equity("AAA")], header=ISHARES_HEADER.replace("Weight (%)", "Wt")),
+        r"IWM_holdings.csv line 10: the header has no Weight \(%\) column",
+    ),
+    (
+        ishares_file([equity("AAA"), equity("BBB", "heavy")]),
+        r"IWM_holdings.csv line 12: Weight \(%\) 'heavy' is not a number",
+    ),
+    (
+        ishares_file([equity("AAA", "-")]),
+        r"IWM_holdings.csv line 11: Weight \(%\) is empty",
+    ),
+    (
+        ishares_file([equity("AAA", quantity="many")]),
+        r"IWM_holdings.csv line 11: Quantity 'many' is not a number",
+    ),
+    (
+        ishares_file([equity("AAA") + ',"extra"']),
+        r"IWM_holdings.csv line 11: 16 cells under a header of 15",
+    ),
+    (ishares_file([equity("A;B")]), r"not a valid ticker symbol .*IWM_holdings.csv line 11"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"), BAD_HOLDINGS, ids=[m.split("csv", 1)[1][:32] for _, m in BAD_HOLDINGS]
+)
+def test_a_bad_holdings_file_is_refused_naming_file_and_line(folder, text, message):
+    write(folder, "holdings/IWM_holdings.csv", text)
+    with pytest.raises(SourceError, match=message):
+        FilesSource(folder).prices(ALL)  # validated with the whole folder, before any write
+
+
+def test_two_holdings_files_of_one_fund_and_date_are_refused(folder):
+    write(folder, "holdings/IWM_holdings.csv", ishares_file([equity("AAA")]))
+    write(folder, "holdings/IWM_2024-06-28.csv", ishares_file([equity("BBB")]))
+    with pytest.raises(SourceError, match=r"both hold IWM as of 2024-06-28: keep one"):
+        FilesSource(folder).etf_holdings()

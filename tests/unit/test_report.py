@@ -77,6 +77,17 @@ def pe_frame() -> pd.DataFrame:
     )
 
 
+def megacap_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "period_label": ["2022", "2023", "2024"],
+            "period_start": pd.to_datetime(["2022-01-01", "2023-01-01", "2024-01-01"]),
+            "mag7_share": [0.5, None, 1.39],
+            "mag7_share_of_benchmark": [0.3, 0.6, None],
+        }
+    )
+
+
 def summary_frame() -> pd.DataFrame:
     rows = [
         {
@@ -134,6 +145,7 @@ def claims_frame() -> pd.DataFrame:
         lambda: charts.pe_discount_chart(pe_frame()),
         lambda: charts.event_study_chart(summary_frame()),
         lambda: charts.sector_heatmap(sectors_frame()),
+        lambda: charts.megacap_share_chart(megacap_frame()),
         # Empty inputs still give a chart (saying there is no data), never an exception.
         lambda: charts.relative_strength_chart(
             relative_frame().iloc[0:0], policy_frame(), cuts_frame()
@@ -141,8 +153,20 @@ def claims_frame() -> pd.DataFrame:
         lambda: charts.pe_discount_chart(pe_frame().iloc[0:0]),
         lambda: charts.event_study_chart(summary_frame().iloc[0:0]),
         lambda: charts.sector_heatmap(sectors_frame().iloc[0:0]),
+        lambda: charts.megacap_share_chart(megacap_frame().iloc[0:0]),
     ],
-    ids=["relative", "pe", "events", "sectors", "relative0", "pe0", "events0", "sectors0"],
+    ids=[
+        "relative",
+        "pe",
+        "events",
+        "sectors",
+        "megacap",
+        "relative0",
+        "pe0",
+        "events0",
+        "sectors0",
+        "megacap0",
+    ],
 )
 def test_every_chart_renders_a_png(figure):
     png = charts.figure_png(figure())
@@ -176,6 +200,27 @@ def test_key_figures_are_the_latest_known_values():
         "iwm_spy_rel_return_3m": pytest.approx(0.19),
         "fed_target_upper": 5.0,
     }  # no 12m figure: the frame has no 12m history, so none is invented
+
+
+def test_megacap_key_figures_come_from_one_year():
+    # 2024 has no share of SPY's return: none is borrowed from 2023.
+    assert queries.megacap_key_figures(megacap_frame()) == {"mag7_share": pytest.approx(1.39)}
+    assert queries.megacap_key_figures(megacap_frame().iloc[0:0]) == {}
+
+
+def test_pe_caption_names_the_membership_of_each_period():
+    from dagster_project.lib.report.writer import membership_caption
+
+    pe = pe_frame().assign(
+        discount_ex_losses=-0.2,
+        small_membership_method=["static_list"] * 20 + ["reconstitution"] * 40,
+        large_membership_method=["static_list"] * 20 + ["reconstitution"] * 40,
+    )
+    caption = membership_caption(pe)
+    assert caption.index("today's universe list") < caption.index("reconstituted each June")
+    assert f"to {DAYS[19]:%Y-%m-%d}" in caption and f"({DAYS[20]:%Y-%m-%d} to" in caption
+    assert queries.pe_key_figures(pe)["pe_discount_ex_losses"] == pytest.approx(-0.2)
+    assert charts.figure_png(charts.pe_discount_chart(pe)).startswith(PNG_MAGIC)
 
 
 def render(synthetic: bool, png: bytes) -> str:

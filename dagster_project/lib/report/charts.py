@@ -244,13 +244,20 @@ def percentile_band(pe: pd.DataFrame, band: tuple[float, float] = BAND) -> pd.Da
 
 
 def pe_discount_chart(pe: pd.DataFrame) -> Figure:
-    """The small/large P/E discount against its own history: median and 10-90% band."""
+    """The small/large P/E discount against its own history: median and 10-90% band,
+    under both index conventions (with loss-makers, and without them when the frame
+    has ``discount_ex_losses``). The band is drawn only where the mart ranks the day
+    (``discount_percentile`` known: after its minimum history), so the chart never
+    shows a percentile the mart itself withholds."""
     figure = Figure(figsize=WIDE)
     ax = figure.add_subplot()
     if pe.empty:
         return _empty(figure, ax, "no P/E discount data")
     pe = pe.sort_values("trade_date")
-    band = percentile_band(pe)
+    band = percentile_band(pe.dropna(subset=["discount"]))
+    if "discount_percentile" in pe:
+        ranked = pe.dropna(subset=["discount"])["discount_percentile"].notna().to_numpy()
+        band = band[ranked]
     ax.fill_between(
         band["trade_date"],
         band["low"],
@@ -264,8 +271,16 @@ def pe_discount_chart(pe: pd.DataFrame) -> Figure:
         pe["discount"],
         color="#08519c",
         lw=1.2,
-        label="discount (small / large trailing P/E - 1)",
+        label="discount, loss-makers counted (S&P convention)",
     )
+    if "discount_ex_losses" in pe and pe["discount_ex_losses"].notna().any():
+        ax.plot(
+            pe["trade_date"],
+            pe["discount_ex_losses"],
+            color="#e6550d",
+            lw=1.0,
+            label="discount, loss-makers left out (FTSE Russell convention)",
+        )
     ax.plot(
         pe["trade_date"],
         pe["discount_median_to_date"],
@@ -278,6 +293,33 @@ def pe_discount_chart(pe: pd.DataFrame) -> Figure:
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(loc="best", fontsize=9, frameon=False)
     ax.set_title("Small-cap P/E discount to large caps")
+    return figure
+
+
+def megacap_share_chart(megacap: pd.DataFrame) -> Figure:
+    """The Magnificent 7's yearly contribution as a share of the large universe's
+    return and of SPY's, side by side: the same contribution over two denominators,
+    since a share of the narrower universe's return overstates the share of the index.
+    A missing share (its denominator near zero) is a gap, not a zero bar."""
+    figure = Figure(figsize=WIDE)
+    ax = figure.add_subplot()
+    if megacap.empty:
+        return _empty(figure, ax, "no Magnificent 7 contribution data")
+    years = megacap.sort_values("period_start")
+    x = np.arange(len(years))
+    width = 0.38
+    for offset, column, color, label in (
+        (-width / 2, "mag7_share", "#6baed6", "share of the large universe's return"),
+        (width / 2, "mag7_share_of_benchmark", "#08519c", "share of SPY's return"),
+    ):
+        ax.bar(x + offset, years[column].astype(float), width, color=color, label=label)
+    ax.axhline(0, color="gray", lw=0.6)
+    ax.axhline(1, color="gray", lw=0.6, ls=":")
+    step = max(1, len(years) // 20)
+    ax.set_xticks(x[::step], years["period_label"].iloc[::step], fontsize=9, rotation=45)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(loc="best", fontsize=9, frameon=False)
+    ax.set_title("Magnificent 7 contribution to large-cap returns, by year")
     return figure
 
 

@@ -121,6 +121,15 @@ class FigureFormat(NamedTuple):
 
 KEY_FIGURES = {
     "pe_discount": FigureFormat("Small-cap P/E discount to large caps", percent),
+    "pe_discount_ex_losses": FigureFormat(
+        "Small-cap P/E discount, loss-makers left out (FTSE Russell convention)", percent
+    ),
+    "mag7_share": FigureFormat(
+        "Magnificent 7 share of the large-cap universe's return, latest year", percent
+    ),
+    "mag7_share_of_benchmark": FigureFormat(
+        "Magnificent 7 contribution over SPY's return, latest year", percent
+    ),
     "iwm_spy_rel_return_3m": FigureFormat("IWM vs SPY, 3 months", percent_and_bp),
     "iwm_spy_rel_return_12m": FigureFormat("IWM vs SPY, 12 months", percent_and_bp),
     "fed_target_upper": FigureFormat("Fed funds target range, upper bound", rate_level),

@@ -51,11 +51,44 @@ def read_cuts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def read_pe(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The small/large trailing P/E discount and its expanding median, by trading day."""
+    """The small/large trailing P/E discount under both index conventions (with
+    loss-makers, S&P's; without, FTSE Russell's), its expanding median, and how each
+    day's baskets were chosen, by trading day."""
     return con.execute(
-        "SELECT trade_date, discount, discount_percentile, discount_median_to_date "
-        "FROM marts.pe_discount WHERE discount IS NOT NULL ORDER BY trade_date"
+        "SELECT trade_date, discount, discount_ex_losses, discount_percentile, "
+        "discount_median_to_date, small_membership_method, large_membership_method "
+        "FROM marts.pe_discount "
+        "WHERE discount IS NOT NULL OR discount_ex_losses IS NOT NULL ORDER BY trade_date"
     ).df()
+
+
+def read_megacap(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per calendar year: the Magnificent 7's contribution as a share of the large
+    universe's return and of the benchmark fund's (SPY's) return."""
+    return con.execute(
+        "SELECT period_label, period_start, n_constituents, membership_method, "
+        "index_return, benchmark_return, mag7_contribution, mag7_share, "
+        "mag7_share_of_benchmark FROM marts.megacap_contribution "
+        "WHERE period_type = 'year' ORDER BY period_start"
+    ).df()
+
+
+def membership_methods(pe: pd.DataFrame) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    """How the baskets were chosen over the charted days: method -> (first, last day).
+
+    The report says it in words, because a discount measured on today's list applied to
+    the past (``static_list``) is not the same claim as one on point-in-time members.
+    """
+    if pe.empty or "small_membership_method" not in pe:
+        return {}
+    methods: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
+    for column in ("small_membership_method", "large_membership_method"):
+        for method, days in pe.groupby(column)["trade_date"]:
+            first, last = days.min(), days.max()
+            if method in methods:
+                first, last = min(first, methods[method][0]), max(last, methods[method][1])
+            methods[str(method)] = (first, last)
+    return dict(sorted(methods.items(), key=lambda item: item[1][0]))
 
 
 def read_event_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -96,6 +129,7 @@ class ReportData:
     policy: pd.DataFrame
     cuts: pd.DataFrame
     pe: pd.DataFrame
+    megacap: pd.DataFrame
     event_summary: pd.DataFrame
     sectors: pd.DataFrame
     claims: pd.DataFrame
@@ -118,6 +152,7 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         policy=read_policy(con),
         cuts=read_cuts(con),
         pe=read_pe(con),
+        megacap=read_megacap(con),
         event_summary=read_event_summary(con),
         sectors=read_sectors(con),
         claims=read_claims(con),
@@ -145,9 +180,31 @@ def relative_key_figures(relative: pd.DataFrame, pair: str = KEY_PAIR) -> dict[s
 
 
 def pe_key_figures(pe: pd.DataFrame) -> dict[str, float]:
-    """Latest small/large trailing P/E discount."""
-    value = _last(pe, "discount", "trade_date")
-    return {} if value is None else {"pe_discount": value}
+    """Latest small/large trailing P/E discount, with and without loss-makers."""
+    figures = {
+        name: _last(pe, column, "trade_date")
+        for name, column in (
+            ("pe_discount", "discount"),
+            ("pe_discount_ex_losses", "discount_ex_losses"),
+        )
+        if column in pe
+    }
+    return {k: v for k, v in figures.items() if v is not None}
+
+
+def megacap_key_figures(megacap: pd.DataFrame) -> dict[str, float]:
+    """The latest year's Magnificent 7 share of the large universe's and of SPY's return.
+
+    Both from the same (latest) year, never one from each: the two are read side by side.
+    """
+    if megacap.empty:
+        return {}
+    latest = megacap.sort_values("period_start").iloc[-1]
+    figures = {
+        "mag7_share": latest.get("mag7_share"),
+        "mag7_share_of_benchmark": latest.get("mag7_share_of_benchmark"),
+    }
+    return {k: float(v) for k, v in figures.items() if v is not None and not pd.isna(v)}
 
 
 def policy_key_figures(policy: pd.DataFrame) -> dict[str, float]:
@@ -160,6 +217,7 @@ def key_figures(data: ReportData) -> dict[str, float]:
     """The headline numbers Dagster records with each materialization (and plots over time)."""
     return {
         **pe_key_figures(data.pe),
+        **megacap_key_figures(data.megacap),
         **relative_key_figures(data.relative),
         **policy_key_figures(data.policy),
     }

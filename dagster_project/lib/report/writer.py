@@ -51,13 +51,48 @@ def relative_strength(
     )
 
 
+METHOD_TEXT = {
+    "reconstitution": "reconstituted each June by market cap rank (point in time)",
+    "etf_holdings": "the ETF holdings files in force",
+    "static_list": "today's universe list applied to the past (no ranking yet)",
+    "none": "no members",
+}
+
+
+def membership_caption(pe: pd.DataFrame) -> str:
+    """Which membership the baskets used over the charted days, in words."""
+    spans = queries.membership_methods(pe)
+    if not spans:
+        return ""
+    parts = [
+        f"{METHOD_TEXT.get(method.split('+')[0], method)} ({first:%Y-%m-%d} to {last:%Y-%m-%d})"
+        for method, (first, last) in spans.items()
+    ]
+    return " Baskets: " + "; ".join(parts) + "."
+
+
 def pe_discount(pe: pd.DataFrame, synthetic: bool = False) -> Chart:
     return charts.render_chart(
         "pe_discount",
         "Small-cap P/E discount",
-        "Small-cap basket trailing P/E over large-cap basket trailing P/E, minus 1, with its "
-        "median and 10th-90th percentile band over all days up to each date.",
+        "Small-cap basket trailing P/E over large-cap basket trailing P/E, minus 1: with "
+        "loss-makers counted (S&P's index convention) and left out (FTSE Russell's), with "
+        "the median and 10th-90th percentile band over all days up to each date (after three "
+        "years of history)." + membership_caption(pe),
         charts.pe_discount_chart(pe),
+        synthetic,
+    )
+
+
+def megacap_contribution(megacap: pd.DataFrame, synthetic: bool = False) -> Chart:
+    return charts.render_chart(
+        "megacap_contribution",
+        "Magnificent 7 share of large-cap gains",
+        "Each year, the Magnificent 7's cap-weighted contribution (start-of-year weights over "
+        "every large member valid at the start) divided by that universe's return, and the "
+        "same contribution divided by SPY's return. Gaps: a return too close to zero to divide "
+        "by.",
+        charts.megacap_share_chart(megacap),
         synthetic,
     )
 
@@ -77,7 +112,7 @@ def sector_rotation(sectors: pd.DataFrame, synthetic: bool = False) -> Chart:
     return charts.render_chart(
         "sector_rotation",
         "Sector rotation",
-        f"Equal-weighted sector return minus the size bucket's benchmark, last "
+        f"Cap-weighted sector return minus the size bucket's benchmark, last "
         f"{queries.HEATMAP_MONTHS} months.",
         charts.sector_heatmap(sectors),
         synthetic,
@@ -89,6 +124,7 @@ def render_charts(data: queries.ReportData) -> list[Chart]:
     return [
         relative_strength(data.relative, data.policy, data.cuts, data.synthetic),
         pe_discount(data.pe, data.synthetic),
+        megacap_contribution(data.megacap, data.synthetic),
         rate_cut_event_study(data.event_summary, data.synthetic),
         sector_rotation(data.sectors, data.synthetic),
     ]

@@ -8,6 +8,12 @@
 -- with several share classes report it per class only (dimensional facts that
 -- companyfacts omits), so they have no rows here and fall back downstream.
 
+-- A table, not a view: stock_valuation_daily reads it more than once, and as a view it
+-- was recomputed each time; at 5,000 filers x 25 years of facts that ran DuckDB out of
+-- its 800 MB (benchmarks: EDGAR at scale). Computed once it takes seconds.
+
+{{ config(materialized='table') }}
+
 with
 
 facts as (
@@ -26,17 +32,6 @@ facts as (
 
 ),
 
-tickers as (
-
-    select
-        cik,
-        arg_max(ticker, loaded_at) as ticker
-
-    from {{ ref('stg_edgar__facts') }}
-    group by cik
-
-),
-
 first_reported as (
 
     select *
@@ -45,27 +40,21 @@ first_reported as (
 
 ),
 
-trading_days as (
-
-    select trade_date from {{ ref('int_trading_days') }}
-
-),
-
 final as (
 
     select
-        tickers.ticker,
+        companies.ticker,
         first_reported.cik,
         first_reported.as_of,
         first_reported.shares,
         first_reported.filed,
         first_reported.accn,
-        trading_days.trade_date as known_from
+        next_session.trade_date as known_from
 
     from first_reported
-    inner join tickers on tickers.cik = first_reported.cik
-    asof left join trading_days
-        on first_reported.filed < trading_days.trade_date
+    inner join {{ ref('int_edgar_companies') }} as companies
+        on companies.cik = first_reported.cik
+    {{ first_session_after('first_reported.filed') }}
 
 )
 

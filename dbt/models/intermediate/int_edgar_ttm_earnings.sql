@@ -8,6 +8,12 @@
 -- 350-380 days: 52- and 53-week years): a missing quarter would otherwise silently
 -- make a nine- or fifteen-month "TTM". Losses count (negative).
 
+-- A table, not a view: stock_valuation_daily reads it more than once, and as a view it
+-- was recomputed each time; at 5,000 filers x 25 years of facts that ran DuckDB out of
+-- its 800 MB (benchmarks: EDGAR at scale). Computed once it takes seconds.
+
+{{ config(materialized='table') }}
+
 with
 
 quarters as (

@@ -13,6 +13,8 @@ Layout (documented in the README):
                                       or a cik column in universe.csv)
     DIR/universe.csv                  optional: ticker, name, kind, size, style, sector,
                                       is_magnificent_7
+    DIR/holdings/<FUND>[_*].csv       optional: ETF holdings files in iShares' holdings CSV
+                                      layout, several dates per fund (raw.etf_holdings)
 
 Every file is read and validated the first time any table is asked for, so one bad file
 stops the build before a single row is written. ``prices/`` must hold at least one file;
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +36,7 @@ from dagster_project.lib.sources import tabular
 from dagster_project.lib.sources.base import Batch, SourceError, Window, empty_frame
 from dagster_project.lib.sources.edgar.companyfacts import cik10
 from dagster_project.lib.sources.edgar.files import read_edgar_dir, tickers_with_facts
+from dagster_project.lib.sources.files.holdings import HoldingsFile, read_holdings_dir
 from dagster_project.lib.sources.files.readers import (
     SERIES_FILE,
     read_fundamentals,
@@ -44,6 +48,7 @@ from dagster_project.lib.sources.files.universe import derive_universe, read_uni
 from dagster_project.lib.sources.symbols import checked_series, checked_ticker
 from dagster_project.lib.warehouse.schemas import (
     EDGAR_FACTS,
+    ETF_HOLDINGS,
     FUNDAMENTALS,
     PRICES,
     RATES,
@@ -52,6 +57,7 @@ from dagster_project.lib.warehouse.schemas import (
 
 PRICE_SUFFIXES = (".csv", ".parquet")
 EDGAR_DIR = ("fundamentals", "edgar")
+HOLDINGS_DIR = "holdings"
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class FolderData:
     prices: pd.DataFrame
     rates: pd.DataFrame
     fundamentals: pd.DataFrame
+    holdings: tuple[HoldingsFile, ...] = ()
 
 
 class FilesSource:
@@ -91,6 +98,14 @@ class FilesSource:
     def valuation_snapshots(self, as_of: dt.date) -> pd.DataFrame:
         """Always empty: files describe history, not today's quoted valuations."""
         return empty_frame(VALUATION_SNAPSHOTS)
+
+    def etf_holdings(self) -> Batch:
+        """Every fund's equity holdings from ``holdings/`` (none without that folder), with
+        the rows left out (cash, futures...) counted by asset class."""
+        files = self._data.holdings
+        skipped = sum((f.dropped for f in files), Counter())
+        frame = _concat([f.frame for f in files], ETF_HOLDINGS)
+        return Batch(frame=frame, skipped=dict(skipped))
 
     def edgar_facts(self, tickers: list[str]) -> Batch:
         """Every fact version in ``fundamentals/edgar/`` for ``tickers``; none (and no
@@ -158,6 +173,8 @@ class FilesSource:
         listed_file = self.folder / "universe.csv"
         listed = read_universe_csv(listed_file) if listed_file.exists() else {}
         with_facts = tickers_with_facts(self.folder.joinpath(*EDGAR_DIR), price_files)
+        holdings_dir = self.folder / HOLDINGS_DIR
+        holdings = read_holdings_dir(holdings_dir) if holdings_dir.is_dir() else []
         return FolderData(
             universe=derive_universe(
                 set(price_files) | set(fundamental_files),
@@ -169,6 +186,7 @@ class FilesSource:
             fundamentals=_concat(
                 [read_fundamentals(p, t) for t, p in fundamental_files.items()], FUNDAMENTALS
             ),
+            holdings=tuple(holdings),
         )
 
 
