@@ -28,14 +28,17 @@ class Mart:
     values: tuple[str, ...]
     sample_rows: int | None = None
     """Compare values on this many sampled rows (None: every row)."""
+    labels: tuple[str, ...] = ()
+    """Text columns, compared for equality (NULLs included)."""
 
 
 MARTS = (
     Mart(
         "fct_daily_prices",
         ("ticker", "trade_date"),
-        ("close", "split_ratio", "adj_close", "daily_return", "total_return_index"),
+        ("close", "dividends", "split_ratio", "adj_close", "daily_return", "total_return_index"),
         sample_rows=PRICE_SAMPLE_ROWS,
+        labels=("return_type",),
     ),
     Mart(
         "relative_performance",
@@ -54,31 +57,50 @@ MARTS = (
             "dgs2_change",
             "spread_dgs2_corr_63d",
         ),
+        labels=("numerator", "denominator"),
     ),
     Mart(
         "pe_discount",
         ("trade_date",),
-        (
-            "small_names_priced",
-            "small_names_trailing",
-            "small_names_forward",
-            "small_market_cap",
-            "small_ttm_earnings",
-            "small_trailing_pe",
-            "small_forward_pe",
-            "large_names_priced",
-            "large_names_trailing",
-            "large_market_cap",
-            "large_ttm_earnings",
-            "large_trailing_pe",
-            "large_forward_pe",
+        tuple(
+            f"{bucket}_{column}"
+            for bucket in ("small", "large")
+            for column in (
+                "constituents",
+                "names_priced",
+                "names_trailing",
+                "names_forward",
+                "market_cap",
+                "ttm_earnings",
+                "trailing_pe",
+                "names_profitable",
+                "trailing_pe_ex_losses",
+                "forward_earnings",
+                "forward_pe",
+                "snapshot_trailing_pe",
+                "snapshot_forward_pe",
+            )
+        )
+        + (
             "large_ex_mag7_trailing_pe",
             "discount",
+            "discount_history_sessions",
             "discount_percentile",
             "discount_median_to_date",
+            "discount_ex_losses",
             "forward_discount",
             "forward_discount_percentile",
             "forward_discount_median_to_date",
+            "snapshot_discount",
+            "snapshot_forward_discount",
+        ),
+        labels=(
+            "small_forward_pe_null_reason",
+            "small_membership_method",
+            "small_snapshot_ticker",
+            "large_forward_pe_null_reason",
+            "large_membership_method",
+            "large_snapshot_ticker",
         ),
     ),
 )
@@ -103,10 +125,18 @@ def compare_mart(con: duckdb.DuckDBPyConnection, mart: Mart, expected: str, actu
         else expected
     )
     checks = ", ".join(
-        f"count(e.{c}) as {c}__present, "
-        f"count(*) filter (where not ({_agrees(f'e.{c}', f'a.{c}')})) as {c}__bad, "
-        f"max(abs(e.{c} - a.{c}) / greatest(1.0, abs(e.{c}))) as {c}__maxdiff"
-        for c in mart.values
+        [
+            f"count(e.{c}) as {c}__present, "
+            f"count(*) filter (where not ({_agrees(f'e.{c}', f'a.{c}')})) as {c}__bad, "
+            f"max(abs(e.{c} - a.{c}) / greatest(1.0, abs(e.{c}))) as {c}__maxdiff"
+            for c in mart.values
+        ]
+        + [
+            f"count(e.{c}) as {c}__present, "
+            f"count(*) filter (where e.{c} is distinct from a.{c}) as {c}__bad, "
+            f"0.0 as {c}__maxdiff"
+            for c in mart.labels
+        ]
     )
     compared, *stats = con.execute(
         f"select count(*), {checks} from {rows} as e join {actual} as a on {on}"
@@ -117,7 +147,7 @@ def compare_mart(con: duckdb.DuckDBPyConnection, mart: Mart, expected: str, actu
             "mismatches": int(stats[3 * i + 1]),
             "max_diff": _float(stats[3 * i + 2]),
         }
-        for i, c in enumerate(mart.values)
+        for i, c in enumerate(mart.values + mart.labels)
     }
     mismatched = {c: v for c, v in columns.items() if v["mismatches"]}
     ok = (
@@ -134,7 +164,7 @@ def compare_mart(con: duckdb.DuckDBPyConnection, mart: Mart, expected: str, actu
         "keys_missing": int(only_expected),
         "keys_extra": int(only_actual),
         "rows_compared": int(compared),
-        "columns_compared": len(mart.values),
+        "columns_compared": len(mart.values) + len(mart.labels),
         "values_compared": sum(v["values"] for v in columns.values()),
         "mismatched_columns": mismatched,
         "max_diff": max((v["max_diff"] or 0.0 for v in columns.values()), default=0.0),
@@ -188,6 +218,7 @@ INPUT_FINGERPRINTS = {
     "fundamentals": "count(*), count(distinct ticker), sum(eps), sum(shares_outstanding)",
     "rates": "count(*), count(distinct series_id), sum(value)",
     "universe": "count(*), count(distinct ticker), count(*) filter (where is_magnificent_7)",
+    "edgar_facts": "count(*), count(distinct cik), count(distinct accn), sum(value)",
 }
 
 

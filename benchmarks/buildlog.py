@@ -1,7 +1,8 @@
 """Where a build's time went, read from its own progress log.
 
 ``rotation build`` prints ``[  12.3s] ▶ step`` / ``[  15.0s] ✔ step`` lines for every
-Dagster step, and dbt prints one line per node with its duration. Parsing them needs no
+Dagster step, and dbt prints one line per node with its duration (prefixed with the time
+of day when dbt runs by itself, as for the EDGAR models). Parsing them needs no
 access to the Dagster instance or to dbt's target folder (which other runs may share).
 """
 
@@ -13,11 +14,11 @@ from pathlib import Path
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STEP = re.compile(r"^\[\s*([\d.]+)s\] (▶|✔|✖|✘) (\S+)(?:\s.*)?$")
 DBT_NODE = re.compile(
-    r"^\d+ of \d+ (?:OK created sql (?P<kind>table|view|incremental) model"
+    r"^(?:\d\d:\d\d:\d\d\s+)?\d+ of \d+ (?:OK created sql (?P<kind>table|view|incremental) model"
     r"|OK loaded seed file|(?P<result>PASS|FAIL|WARN|ERROR)) (?P<name>\S+).*?"
     r" in (?P<seconds>[\d.]+)s\]\s*$"
 )
-DBT_TOTAL = re.compile(r"^Finished running .* \(([\d.]+)s\)\.\s*$")
+DBT_TOTAL = re.compile(r"^(?:\d\d:\d\d:\d\d\s+)?Finished running .* \(([\d.]+)s\)\.\s*$")
 
 
 def parse_build_log(paths: list[Path], wall_seconds: float | None = None) -> dict:

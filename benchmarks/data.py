@@ -5,8 +5,14 @@ The frames come from the very code path ``rotation build`` uses (``Settings`` ->
 build's ingest assets write into ``raw.*``. Prices are written chunk by chunk, as the
 source yields them, to keep this process small.
 
-Run as ``python -m benchmarks.data OUT_DIR --tickers N --years Y [--seed S]``; it prints
-a JSON summary (row counts, span, the last session) on stdout.
+It also writes the sample's SEC EDGAR fact versions as EDGAR serves them
+(``edgar/CIK##########.json`` and ``company_tickers.json``, ``benchmarks.edgar``): one
+filer per stock, or ``--edgar-filers N`` (about 4,000-6,000 for an index-sized universe
+with its delisted names).
+
+Run as ``python -m benchmarks.data OUT_DIR --tickers N --years Y [--seed S]
+[--edgar-filers N]``; it prints a JSON summary (row counts, span, the last session) on
+stdout.
 """
 
 from __future__ import annotations
@@ -21,11 +27,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchmarks.edgar import write_companyfacts
 from dagster_project.lib.settings import Settings
 from dagster_project.lib.sources import build_source, default_window
 from dagster_project.lib.sources.base import Window, as_batch, frame_chunks
 
-TABLES = ("prices", "fundamentals", "rates", "universe", "valuation_snapshots")
+TABLES = ("prices", "fundamentals", "rates", "universe", "valuation_snapshots", "edgar_facts")
 
 
 def sample_settings(tickers: int, years: int, seed: int = 42) -> Settings:
@@ -58,8 +65,12 @@ def write_prices(source, window: Window, path: Path) -> tuple[int, list[dt.date]
     return rows, sorted(days)[-2:]
 
 
-def generate(out_dir: Path, tickers: int, years: int, seed: int = 42) -> dict:
-    """Write ``<table>.parquet`` for every raw table into ``out_dir``; return a summary."""
+def generate(
+    out_dir: Path, tickers: int, years: int, seed: int = 42, edgar_filers: int = 0
+) -> dict:
+    """Write ``<table>.parquet`` for every raw table into ``out_dir`` and the EDGAR
+    companyfacts into ``out_dir/edgar`` (``edgar_filers`` 0: one per stock); return a
+    summary."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = sample_settings(tickers, years, seed)
@@ -75,6 +86,13 @@ def generate(out_dir: Path, tickers: int, years: int, seed: int = 42) -> dict:
             source.valuation_snapshots(window.end), out_dir / "valuation_snapshots.parquet"
         ),
     }
+    universe = source.universe()
+    stocks = sorted(universe.loc[universe["kind"] == "stock", "ticker"])
+    # raw.edgar_facts as the build's ingest loads it (the universe's stocks), for the
+    # floor and the peer; the companyfacts files below are the EDGAR-at-scale input
+    edgar_facts = source.edgar_facts(stocks)
+    counts["edgar_facts"] = write_frame(edgar_facts, out_dir / "edgar_facts.parquet")
+    edgar = write_companyfacts(out_dir / "edgar", edgar_facts, edgar_filers)
     if len(last_days) < 2:
         raise RuntimeError(f"the sample {window} has fewer than two sessions")
     return {
@@ -87,6 +105,7 @@ def generate(out_dir: Path, tickers: int, years: int, seed: int = 42) -> dict:
         "penultimate_session": last_days[0].isoformat(),
         "last_session": last_days[1].isoformat(),
         "rows": counts,
+        "edgar": edgar,
     }
 
 
@@ -101,8 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tickers", type=int, required=True)
     parser.add_argument("--years", type=int, required=True)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--edgar-filers", type=int, default=0, help="EDGAR filers to write (0: one per stock)"
+    )
     args = parser.parse_args(argv)
-    summary = generate(args.out_dir, args.tickers, args.years, args.seed)
+    summary = generate(args.out_dir, args.tickers, args.years, args.seed, args.edgar_filers)
     json.dump(summary, sys.stdout)
     print()
     return 0

@@ -28,6 +28,9 @@ TARGETS = {
     "nightly_growth_when_history_doubles": ("nightly growth when history doubles", "<", 0.20),
     "build_peak_rss_gb": ("full build peak RSS (GB, 10^9 bytes)", "<=", 2.0),
     "queries_worst_p50_ms": ("README queries, worst p50 (ms)", "<=", 100.0),
+    "claims_cli_seconds": ("`rotation claims --file` on the published copy (s)", "<=", 2.0),
+    "edgar_load_peak_rss_gb": ("EDGAR load into raw.edgar_facts, peak RSS (GB)", "<=", 2.0),
+    "edgar_models_peak_rss_gb": ("EDGAR models + stock_valuation_daily, peak RSS (GB)", "<=", 2.0),
     "stock_over_project_instance": ("sample build: stock / project instance", "<=", 1.5),
     "postgres_over_project_instance": ("sample build: Postgres / project instance", "<=", 1.5),
 }
@@ -88,6 +91,11 @@ def ratios(figures: dict, history: dict | None, clock: str = "seconds") -> dict:
         out["build_peak_rss_gb"] = full["peak_rss_bytes"] / GB
     if queries and queries.get("queries"):
         out["queries_worst_p50_ms"] = queries["worst_query_p50_ms"]
+    if _ok(figures.get("claims_cli")):
+        out["claims_cli_seconds"] = figures["claims_cli"]["seconds"]
+    for name in ("edgar_load", "edgar_models"):
+        if _ok(figures.get(name)):
+            out[f"{name}_peak_rss_gb"] = figures[name]["peak_rss_bytes"] / GB
     return out
 
 
@@ -130,14 +138,17 @@ def render_run(result: dict) -> str:
         "nightly": f"Nightly: add one trading day ({result['nightly_day']})",
         "floor": "Floor: `floor.sql` in one DuckDB process",
         "peer": "Peer: `peer_pandas.py`",
+        "claims_cli": "`rotation claims --file claims.yaml` (published copy, no Dagster run)",
+        "edgar_load": "EDGAR: companyfacts files -> `raw.edgar_facts` (first load, one writer)",
+        "edgar_models": "EDGAR: `dbt run` of the EDGAR models + `stock_valuation_daily`",
         "project_instance": "Default sample build, project's instance (`dagster_home/`)",
         "stock_instance": "Default sample build, empty DAGSTER_HOME (stock SQLite)",
         "postgres_instance": "Default sample build, Postgres-backed instance",
     }
     for key, label in names.items():
         figure = figures.get(key)
-        if figure is None and key.endswith("_instance"):
-            continue  # measured since 2026-12-03; a run with --no-instances has none
+        if figure is None and (key.endswith("_instance") or key.startswith(("edgar_", "claims"))):
+            continue  # instances since 2026-12-03, EDGAR and claims since 2026-12-04
         lines.append(f"| {label} | {_seconds(figure)} | {_cpu(figure)} | {_rss(figure)} |")
     history = result.get("history_comparison")
     if history:
@@ -176,6 +187,8 @@ def render_run(result: dict) -> str:
         lines.append(f"| {target['label']} | {shown} | {target['target']} | {met} | {in_cpu} |")
     agreement = result.get("agreement") or {}
     lines += ["", agreement_line(agreement)]
+    if edgar := edgar_line(result):
+        lines += ["", edgar]
     for key, label in (("full_build", "Full build"), ("nightly", "Nightly")):
         profile = (figures.get(key) or {}).get("profile")
         if profile:
@@ -201,6 +214,43 @@ def agreement_line(agreement: dict) -> str:
         parts.append(f"raw inputs (warehouse vs Parquet): {status}")
     verdict = "passed" if agreement.get("ok") else "**FAILED**"
     return f"Agreement with the project's marts ({verdict}): " + "; ".join(parts) + "."
+
+
+EDGAR_STEP = "raw__edgar_facts"
+
+
+def edgar_line(result: dict) -> str | None:
+    """The EDGAR figures in words: the scale, the load's read/write split, the models'
+    seconds, and the same load and models inside the full build (from its profile)."""
+    figures = result["figures"]
+    scale = (result.get("scale") or {}).get("edgar") or {}
+    load, models = figures.get("edgar_load"), figures.get("edgar_models")
+    if not (scale and _ok(load)):
+        return None
+    done = load.get("output") or {}
+    text = (
+        f"EDGAR at scale: {scale['filers']:,} filers, {scale['fact_versions']:,} fact versions "
+        f"({scale['bytes'] / 2**20:,.0f} MiB of companyfacts JSON); the load read them in "
+        f"{done.get('read_seconds', float('nan')):.1f}s and appended "
+        f"{done.get('rows_inserted', 0):,} rows in {done.get('write_seconds', float('nan')):.1f}s."
+    )
+    if _ok(models) and models.get("profile"):
+        seconds = models["profile"]["dbt_models_seconds"]
+        listed = ", ".join(f"{k.split('.')[-1]} {v:.1f}s" for k, v in seconds.items())
+        text += f" Models (dbt's clock): {listed}."
+    build = (figures.get("full_build") or {}).get("profile") or {}
+    if EDGAR_STEP in build.get("steps_seconds", {}):
+        inside = {
+            k.split(".")[-1]: v
+            for k, v in build["dbt_models_seconds"].items()
+            if "edgar" in k or k.endswith("stock_valuation_daily")
+        }
+        listed = ", ".join(f"{k} {v:.1f}s" for k, v in inside.items())
+        text += (
+            f" Inside the full build (the sample's own facts, one filer per stock): "
+            f"{EDGAR_STEP} {build['steps_seconds'][EDGAR_STEP]:.1f}s; {listed}."
+        )
+    return text
 
 
 def profile_line(label: str, profile: dict) -> str:

@@ -10,8 +10,12 @@
    on the Parquet files, measured the same way;
 4. checks that the floor's and the peer's marts agree with the published warehouse's;
 5. times the README's example queries on the published copy;
-6. with ``--compare-history``, repeats the full build and the nightly at half the years;
-7. writes ``results/<N>x<Y>y.json`` and the tables in ``RESULTS.md``, and prints the
+6. SEC EDGAR at scale (unless ``--no-edgar``): loads the companyfacts files of step 1
+   (one filer per stock, or ``--edgar-filers N``) into ``raw.edgar_facts`` of a copy of
+   the built warehouse, then runs dbt on the EDGAR models and ``stock_valuation_daily``;
+   each measured (wall time, peak RSS);
+7. with ``--compare-history``, repeats the full build and the nightly at half the years;
+8. writes ``results/<N>x<Y>y.json`` and the tables in ``RESULTS.md``, and prints the
    ratios last. Exits 1 when a contestant failed or the agreement check did not pass.
 """
 
@@ -29,15 +33,16 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks import report
+from benchmarks import edgar, report
 from benchmarks.agreement import check_agreement, check_inputs
 from benchmarks.buildlog import parse_build_log
 from benchmarks.measure import Measurement, run_measured
 from benchmarks.queries import readme_queries, time_queries
-from dagster_project.lib.settings import DEFAULT_DAGSTER_HOME, PROJECT_ROOT
+from dagster_project.lib.settings import DBT_PROJECT_DIR, DEFAULT_DAGSTER_HOME, PROJECT_ROOT
 from dagster_project.lib.warehouse.store import sql_string
 
 BENCH_DIR = Path(__file__).resolve().parent
+CLAIMS_FILE = PROJECT_ROOT / "claims.yaml"
 PYTHON = sys.executable
 
 
@@ -98,6 +103,37 @@ def build_pair(args, scratch: Path, env: dict, years: int, sessions: dict, tag: 
         f"nightly{tag}", build_command(args, warehouse, years, day, day), scratch, env
     )
     out["nightly"]["profile"] = profile(out["nightly"])
+    return out
+
+
+def edgar_at_scale(scratch: Path, env: dict, built: Path, data_dir: Path) -> dict:
+    """The EDGAR load and the models over it, each measured, on a copy of the built
+    warehouse: ``edgar_load`` appends every companyfacts file of ``data_dir/edgar`` to an
+    emptied ``raw.edgar_facts`` through the one writer (a first load at that scale);
+    ``edgar_models`` is ``dbt run`` of ``edgar.MODELS``, its per-model seconds parsed
+    from dbt's output. The copy keeps the published marts the agreement check read as
+    they were."""
+    warehouse = scratch / "edgar" / "warehouse.duckdb"
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(built, warehouse)
+    out = {
+        "edgar_load": measured(
+            "edgar_load",
+            [PYTHON, "-m", "benchmarks.edgar", "load", str(warehouse), str(data_dir / "edgar")],
+            scratch,
+            env,
+        )
+    }
+    if out["edgar_load"]["returncode"] != 0:
+        return out
+    dbt_env = {**env, "ROTATION_WAREHOUSE": str(warehouse)}
+    command = [str(Path(PYTHON).with_name("dbt")), "run", "--select", *edgar.MODELS]
+    command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    command += ["--target-path", str(scratch / "edgar" / "target")]
+    command += ["--log-path", str(scratch / "edgar" / "logs"), "--no-use-colors"]
+    figure = measured("edgar_models", command, scratch, dbt_env)
+    figure["profile"] = profile(figure)
+    out["edgar_models"] = figure
     return out
 
 
@@ -169,6 +205,8 @@ def run(args) -> dict:
             str(args.years),
             "--seed",
             str(args.seed),
+            "--edgar-filers",
+            str(args.edgar_filers),
         ],
         scratch,
         env,
@@ -178,6 +216,7 @@ def run(args) -> dict:
     if generation["returncode"] != 0 or not sessions:
         raise SystemExit(f"could not generate the sample data: see {generation['log']}")
     result["scale"]["price_rows"] = sessions["rows"]["prices"]
+    result["scale"]["edgar"] = sessions.get("edgar")
     result["scale"]["window"] = [sessions["window_start"], sessions["last_session"]]
     result["nightly_day"] = sessions["last_session"]
 
@@ -217,8 +256,19 @@ def run(args) -> dict:
         log(f"agreement {'passed' if agreement['ok'] else 'FAILED'}")
         log(f"timing the README queries ({args.repeats} runs each)")
         figures["queries"] = time_queries(published, readme_queries(), args.repeats)
+        # an analyst checking an article's claims: one CLI process, no Dagster run
+        figures["claims_cli"] = measured(
+            "claims_cli",
+            [PYTHON, "-m", "dagster_project.cli", "claims", "--file", str(CLAIMS_FILE)]
+            + ["--warehouse", builds["warehouse"], "--format", "json"],
+            scratch,
+            env,
+        )
     else:
         result["agreement"] = {"ok": False, "reason": "the builds did not both succeed"}
+
+    if args.edgar and figures.get("full_build", {}).get("returncode") == 0:
+        figures.update(edgar_at_scale(scratch, env, Path(builds["warehouse"]), data_dir))
 
     if args.compare_history:
         half = max(1, args.years // 2)
@@ -310,6 +360,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--postgres-url",
         help="also build the default sample on a Postgres-backed instance (DAGSTER_PG_URL)",
+    )
+    parser.add_argument(
+        "--no-edgar",
+        dest="edgar",
+        action="store_false",
+        help="skip the EDGAR load and models at scale (step 6)",
+    )
+    parser.add_argument(
+        "--edgar-filers",
+        type=int,
+        default=0,
+        help="EDGAR filers to load (0, the default: one per stock ticker; about 4,000-6,000 "
+        "for an index-sized universe with its delisted names)",
     )
     parser.add_argument("--scratch", help="scratch folder (default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
