@@ -64,6 +64,15 @@ UNFINISHED = [
 T = TypeVar("T")
 
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+FULL_REFRESH = {"ops": {"rotation_dbt_models": {"config": {"full_refresh": True}}}}
+
+
+def build_run_config(show_progress: bool, full_refresh: bool) -> dict | None:
+    """The build's run config: Dagster's console log off when our progress lines replace
+    it, and the dbt step's full refresh (every incremental mart rebuilt from all history,
+    as after a change of definitions) when asked for; None when neither."""
+    config = {**(QUIET_CONSOLE if show_progress else {}), **(FULL_REFRESH if full_refresh else {})}
+    return config or None
 
 
 def run_build(
@@ -72,6 +81,7 @@ def run_build(
     show_progress: bool = True,
     job_name: str | None = None,
     printer: ProgressPrinter | None = None,
+    full_refresh: bool = False,
 ) -> BuildOutcome:
     """Materialize every asset and check of a job (default: the whole build) for ``settings``."""
     from dagster_project.definitions import BUILD_JOB_NAME, build_definitions
@@ -92,7 +102,7 @@ def run_build(
                 tags=tags,
                 run_id=run_id,
                 # the progress lines replace Dagster's console log (the UI keeps every event)
-                run_config=QUIET_CONSOLE if show_progress else None,
+                run_config=build_run_config(show_progress, full_refresh),
             ),
             instance,
             run_id,

@@ -178,7 +178,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         ):
             for line in reclaim_dead_runs(instance):
                 print(f"reclaimed a dead build: {line}", file=sys.stderr)
-            outcome = run_build(settings, instance, printer=printer)
+            outcome = run_build(settings, instance, printer=printer, full_refresh=args.full_refresh)
     except BuildStopped as stop:
         print(
             f"\nrotation build: stopped by {stop.signal_name}; its Dagster run is marked "
@@ -453,6 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--tickers", type=int, help="sample source: number of tickers")
     build.add_argument("--years", type=int, help="sample source: years of history")
     build.add_argument("--seed", type=int, help="sample source: random seed (default 42)")
+    build.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every incremental mart from all history (after an upgrade that changes "
+        "a definition, or a change of the universe's sizes or sectors)",
+    )
     build.add_argument(
         "--verbose",
         action="store_true",

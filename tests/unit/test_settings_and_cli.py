@@ -203,3 +203,34 @@ def test_duckdb_settings_default_to_a_bounded_budget_and_read_the_environment(tm
     assert chosen.environment()["ROTATION_DUCKDB_MEMORY_LIMIT"] == "4GB"
     with pytest.raises(SettingsError, match="ROTATION_DUCKDB_MEMORY_LIMIT"):
         DuckDBSettings.from_env({"ROTATION_DUCKDB_MEMORY_LIMIT": "lots"})
+
+
+def test_full_refresh_reaches_the_dbt_step_as_valid_run_config(tmp_path):
+    import dagster as dg
+
+    from dagster_project.build import build_run_config
+    from dagster_project.definitions import BUILD_JOB_NAME, build_definitions
+
+    assert build_run_config(show_progress=False, full_refresh=False) is None
+    config = build_run_config(show_progress=True, full_refresh=True)
+    assert config["ops"]["rotation_dbt_models"]["config"] == {"full_refresh": True}
+    assert config["loggers"]["console"]["config"]["log_level"] == "CRITICAL"
+    job = build_definitions(Settings(warehouse=tmp_path / "w.duckdb")).resolve_job_def(
+        BUILD_JOB_NAME
+    )
+    assert dg.validate_run_config(job, config)  # the op and its config field exist
+
+
+def test_the_build_command_passes_full_refresh_on(monkeypatch, tmp_path, isolated_env):
+    import dagster_project.build as build
+
+    seen = {}
+
+    def fake_run_build(settings, instance, printer=None, full_refresh=False):
+        seen["full_refresh"] = full_refresh
+        raise SystemExit(0)
+
+    monkeypatch.setattr(build, "run_build", fake_run_build)
+    with pytest.raises(SystemExit):
+        main(["build", "--full-refresh", "--warehouse", str(tmp_path / "w.duckdb")])
+    assert seen == {"full_refresh": True}
