@@ -68,9 +68,9 @@ def test_trailing_earnings_switch_on_the_session_after_the_10k(
     assert held == (27, 7)  # every version of the fixture, restatements included
 
     # Friday 2023-11-03, the 10-K's filing day: still fiscal Q4 2022 (99,803 - 79,082 =
-    # 20,721, derived) + Q1-Q3 2023 (29,998 + 24,160 as first reported, not the 24,100
-    # restated in 2024, + 19,881) = 94,760, known since the Q3 10-Q (2023-08-04 ->
-    # Monday 2023-08-07); shares: the Q3 10-Q's cover count.
+    # 20,721, derived) + Q1-Q3 2023 (29,998 + 24,160 as first reported, not the fixture's
+    # hypothetical 2024 restatement to 24,100, + 19,881) = 94,760, known since the Q3 10-Q
+    # (2023-08-04 -> Monday 2023-08-07); shares: the Q3 10-Q's cover count.
     before = valuation(published, "2023-11-03")
     assert before[:4] == (
         (20_721 + 29_998 + 24_160 + 19_881) * M,

@@ -1,4 +1,5 @@
--- Monthly sector returns per size bucket, built bottom-up from the baskets:
+-- Monthly sector returns per size bucket, built bottom-up from the baskets (each
+-- stock in the bucket marts.universe_membership gave it at the month's start):
 -- each sector-and-size return is the cap-weighted mean of its constituents'
 -- total returns over the month (close of the previous month's last trading day
 -- to the close of the month's last), weighted by market cap at that starting
@@ -19,16 +20,23 @@ with
 
 stock_months as (
 
+    -- each stock in the bucket it belonged to at the month's starting close
+    -- (marts.universe_membership), not today's list; a stock that was no member then
+    -- is in no bucket that month
     select
-        period_start as month_start,
-        base_date,
-        ticker,
-        size_bucket,
-        sector,
-        period_return
+        returns.period_start as month_start,
+        returns.base_date,
+        returns.ticker,
+        membership.size_bucket,
+        returns.sector,
+        returns.period_return
 
-    from {{ ref('int_stock_period_returns') }}
-    where period_type = 'month' and sector is not null
+    from {{ ref('int_stock_period_returns') }} as returns
+    inner join {{ ref('universe_membership') }} as membership
+        on membership.ticker = returns.ticker
+        and returns.base_date >= membership.valid_from
+        and (membership.valid_to is null or returns.base_date < membership.valid_to)
+    where returns.period_type = 'month' and returns.sector is not null
 
 ),
 
