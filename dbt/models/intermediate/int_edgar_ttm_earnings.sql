@@ -26,17 +26,36 @@ quarters as (
 
 sessions as (
 
-    select distinct
+    -- each session on which a quarter became known, with the latest period end known
+    -- by then
+    select
         ticker,
         cik,
-        known_from as state_date
+        state_date,
+        max(latest_known_end) as latest_known_end
 
-    from quarters
+    from (
+        select
+            ticker,
+            cik,
+            known_from as state_date,
+            max(period_end) over (
+                partition by cik order by known_from
+                range between unbounded preceding and current row
+            ) as latest_known_end
+
+        from quarters
+    )
+    group by ticker, cik, state_date
 
 ),
 
 known_then as (
 
+    -- Only the quarters ending within 400 days of the latest known period end: four
+    -- quarters that span a year all do, and the sum of four that do not is NULL anyway.
+    -- Joining every earlier quarter to every session instead grows with the square of a
+    -- company's history; at 3,000 companies x 25 years it ran DuckDB out of its 800 MB.
     select
         sessions.ticker,
         sessions.cik,
@@ -54,6 +73,7 @@ known_then as (
     inner join quarters
         on quarters.cik = sessions.cik
         and quarters.known_from <= sessions.state_date
+        and quarters.period_end > sessions.latest_known_end - interval 400 day
 
 ),
 
