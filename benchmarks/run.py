@@ -140,6 +140,14 @@ def edgar_at_scale(scratch: Path, env: dict, built: Path, data_dir: Path) -> dic
 INSTANCES = ("project_instance", "stock_instance", "postgres_instance")
 
 
+def with_installed_driver(url: str) -> str:
+    """``postgresql://...`` (what ``.ci/start-postgres`` and most tools print) as
+    ``postgresql+psycopg2://...``: SQLAlchemy reads a bare scheme as psycopg 3, which is
+    not installed; dagster-postgres installs psycopg2."""
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql+psycopg2://{rest}" if sep and scheme == "postgresql" else url
+
+
 def instance_comparison(args, scratch: Path) -> dict:
     """The default sample build (`rotation build`, nothing else) under the project's
     instance, under an empty DAGSTER_HOME (Dagster's stock SQLite storage) and, with
@@ -155,7 +163,7 @@ def instance_comparison(args, scratch: Path) -> dict:
             (home / "dagster.yaml").unlink()
         elif name == "postgres_instance":
             shutil.copy(DEFAULT_DAGSTER_HOME / "postgres" / "dagster.yaml", home / "dagster.yaml")
-            env["DAGSTER_PG_URL"] = args.postgres_url
+            env["DAGSTER_PG_URL"] = with_installed_driver(args.postgres_url)
         warehouse = scratch / name / "warehouse.duckdb"
         command = [PYTHON, "-m", "dagster_project.cli", "build", "--warehouse", str(warehouse)]
         if args.instance_sample:
