@@ -232,3 +232,25 @@ def test_parsing_keeps_dbt_partial_parse_state_and_leaves_no_scratch_folder(tmp_
     assert parse_state_path(tmp_path / "other.duckdb") != parse_state_path(warehouse)
     shutil.rmtree(again)
     parse_state_path(warehouse).unlink()
+
+
+def test_the_dbt_launcher_answers_the_version_and_runs_every_other_command(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    from dagster_project.defs.transform import project
+
+    fake_dbt = tmp_path / "dbt"
+    fake_dbt.write_text(f"#!{sys.executable}\nimport sys\nprint('dbt got', sys.argv[1:])\n")
+    fake_dbt.chmod(0o755)
+    monkeypatch.setattr(project, "installed_dbt", lambda: str(fake_dbt))
+    launcher = project.dbt_launcher(tmp_path / "target")
+
+    answer = subprocess.run([launcher, "--version"], capture_output=True, text=True, check=True)
+    assert f"installed: {version('dbt-core')}" in answer.stdout  # what dagster-dbt parses
+    forwarded = subprocess.run(
+        [launcher, "build", "--select", "fqn:*"], capture_output=True, text=True, check=True
+    )
+    assert forwarded.stdout.strip() == "dbt got ['build', '--select', 'fqn:*']"
+    assert project.dbt_launcher(tmp_path / "target") == launcher  # rewritten only on change

@@ -471,3 +471,33 @@ def test_only_the_chart_marts_and_what_is_built_on_them_wait_for_dbt_to_exit():
     assert "marts/fct_daily_prices" not in keys  # upstream: streams while dbt runs
     assert "intermediate/int_stock_valuation_daily" not in keys
     assert len(keys) < len(rotation_dbt_models.keys) / 2
+
+
+def test_a_chart_drawn_from_equal_frames_is_drawn_once_per_process(monkeypatch):
+    from dagster_project.lib.report import writer
+
+    drawn = []
+    real = charts.render_chart
+
+    def counting(name, *args):
+        drawn.append(name)
+        return real(name, *args)
+
+    monkeypatch.setattr(charts, "render_chart", counting)
+    monkeypatch.setattr(writer, "_DRAWN", type(writer._DRAWN)())
+    megacap = megacap_frame()
+    first = writer.megacap_contribution(megacap)
+    again = writer.megacap_contribution(megacap.copy())
+    assert again is first and drawn == ["megacap_contribution"]
+
+    changed = megacap.assign(mag7_share=[0.5, None, 1.4])
+    assert writer.megacap_contribution(changed) is not first
+    assert writer.megacap_contribution(megacap, synthetic=True) is not first
+    assert drawn == ["megacap_contribution"] * 3
+
+
+def test_the_screen_copy_is_the_print_png_at_screen_resolution():
+    figure = charts.event_study_chart(pd.DataFrame())
+    chart = charts.render_chart("empty", "t", "c", figure, synthetic=False)
+    expected = round(charts.png_width(chart.png) * charts.SCREEN_DPI / charts.DPI)
+    assert charts.png_width(chart.screen_png) == expected

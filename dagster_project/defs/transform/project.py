@@ -24,14 +24,51 @@ from dagster_project.lib.settings import DBT_PROJECT_DIR, DEFAULT_WAREHOUSE, ENV
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def dbt_executable() -> str:
+def installed_dbt() -> str:
     """The dbt installed beside this Python, so a run never depends on PATH being set."""
     beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+_LAUNCHER = """#!{python}
+# Written by dagster_project/defs/transform/project.py (dbt_launcher); do not edit.
+# `--version` is answered from the installed package's metadata (milliseconds) instead of
+# dbt's CLI (seconds of imports); every other command runs the real dbt.
+import os
+import sys
+
+if sys.argv[1:] == ["--version"]:
+    from importlib.metadata import version
+
+    print("Core:")
+    print("  - installed: " + version("dbt-core"))
+    sys.exit(0)
+os.execv({dbt!r}, [{dbt!r}, *sys.argv[1:]])
+"""
+
+
+def dbt_launcher(folder: Path = DBT_PROJECT_DIR / "target") -> str:
+    """The program the Dagster dbt resource runs: the installed dbt, behind a launcher.
+
+    dagster-dbt runs ``dbt --version`` before every dbt command to pick its code path, and
+    dbt's CLI spends about 4 s importing itself to answer, on every build and every run
+    launched from the UI. The launcher gives the same answer, the installed dbt-core's
+    version, from the package metadata, and hands every other command to the real dbt
+    unchanged (``dbt_executable`` is the resource's public setting for which program runs).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    launcher = folder / "dbt-launcher"
+    text = _LAUNCHER.format(python=sys.executable, dbt=installed_dbt())
+    if not launcher.exists() or launcher.read_text() != text:
+        staged = launcher.with_name(f".dbt-launcher.{os.getpid()}.tmp")
+        staged.write_text(text)
+        staged.chmod(0o755)
+        os.replace(staged, launcher)
+    return str(launcher)
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_launcher())
 
 
 _SOURCE_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}

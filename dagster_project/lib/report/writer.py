@@ -7,7 +7,10 @@ report a person runs and the one the nightly build attaches are the same page.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,38 @@ from dagster_project.lib.report.html import render_report
 from dagster_project.lib.warehouse.store import WarehouseError, connect
 
 REPORT_FILE = "rotation_report.html"
+
+
+_DRAWN: OrderedDict[tuple, Chart] = OrderedDict()
+_DRAWN_KEPT = 10
+
+
+def frames_digest(*frames: pd.DataFrame) -> str:
+    """A digest of the frames' columns and values: equal frames, equal digest."""
+    digest = hashlib.sha1()
+    for frame in frames:
+        digest.update(repr(list(frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def drawn_once(
+    name: str, frames: tuple[pd.DataFrame, ...], synthetic: bool, draw: Callable[[], Chart]
+) -> Chart:
+    """``draw()``, or the chart this process already drew from equal frames.
+
+    A build draws the relative strength and P/E charts twice from the same data: in the dbt
+    step (the marts' materializations carry their chart) and in the report. Drawing one
+    takes about a second; a digest of its frames takes milliseconds.
+    """
+    key = (name, synthetic, frames_digest(*frames))
+    if key in _DRAWN:
+        _DRAWN.move_to_end(key)
+        return _DRAWN[key]
+    chart = _DRAWN[key] = draw()
+    while len(_DRAWN) > _DRAWN_KEPT:
+        _DRAWN.popitem(last=False)
+    return chart
 
 
 class ReportError(RuntimeError):
@@ -40,14 +75,19 @@ class ReportResult:
 def relative_strength(
     relative: pd.DataFrame, policy: pd.DataFrame, cuts: pd.DataFrame, synthetic: bool = False
 ) -> Chart:
-    return charts.render_chart(
+    return drawn_once(
         "relative_strength",
-        "Relative strength and the Fed",
-        "Total return ratio of small to large caps (rising: small caps outperform), the "
-        "Fed's target range on the right axis, cuts as vertical lines (solid red: the first "
-        "cut of an easing cycle).",
-        charts.relative_strength_chart(relative, policy, cuts),
+        (relative, policy, cuts),
         synthetic,
+        lambda: charts.render_chart(
+            "relative_strength",
+            "Relative strength and the Fed",
+            "Total return ratio of small to large caps (rising: small caps outperform), the "
+            "Fed's target range on the right axis, cuts as vertical lines (solid red: the first "
+            "cut of an easing cycle).",
+            charts.relative_strength_chart(relative, policy, cuts),
+            synthetic,
+        ),
     )
 
 
@@ -72,50 +112,70 @@ def membership_caption(pe: pd.DataFrame) -> str:
 
 
 def pe_discount(pe: pd.DataFrame, synthetic: bool = False) -> Chart:
-    return charts.render_chart(
+    return drawn_once(
         "pe_discount",
-        "Small-cap P/E discount",
-        "Small-cap basket trailing P/E over large-cap basket trailing P/E, minus 1: with "
-        "loss-makers counted (S&P's index convention) and left out (FTSE Russell's), with "
-        "the median and 10th-90th percentile band over all days up to each date (after three "
-        "years of history)." + membership_caption(pe),
-        charts.pe_discount_chart(pe),
+        (pe,),
         synthetic,
+        lambda: charts.render_chart(
+            "pe_discount",
+            "Small-cap P/E discount",
+            "Small-cap basket trailing P/E over large-cap basket trailing P/E, minus 1: with "
+            "loss-makers counted (S&P's index convention) and left out (FTSE Russell's), with "
+            "the median and 10th-90th percentile band over all days up to each date (after three "
+            "years of history)." + membership_caption(pe),
+            charts.pe_discount_chart(pe),
+            synthetic,
+        ),
     )
 
 
 def megacap_contribution(megacap: pd.DataFrame, synthetic: bool = False) -> Chart:
-    return charts.render_chart(
+    return drawn_once(
         "megacap_contribution",
-        "Magnificent 7 share of large-cap gains",
-        "Each year, the Magnificent 7's cap-weighted contribution (start-of-year weights over "
-        "every large member valid at the start) divided by that universe's return, and the "
-        "same contribution divided by SPY's return. Gaps: a return too close to zero to divide "
-        "by.",
-        charts.megacap_share_chart(megacap),
+        (megacap,),
         synthetic,
+        lambda: charts.render_chart(
+            "megacap_contribution",
+            "Magnificent 7 share of large-cap gains",
+            "Each year, the Magnificent 7's cap-weighted contribution (start-of-year weights over "
+            "every large member valid at the start) divided by that universe's return, and the "
+            "same contribution divided by SPY's return. Gaps: a return too close to zero to divide "
+            "by.",
+            charts.megacap_share_chart(megacap),
+            synthetic,
+        ),
     )
 
 
 def rate_cut_event_study(summary: pd.DataFrame, synthetic: bool = False) -> Chart:
-    return charts.render_chart(
+    return drawn_once(
         "rate_cut_event_study",
-        "After the Fed cuts",
-        "Average small minus large total return from the close before each cut, by horizon "
-        "in trading days: all cuts vs first cuts of an easing cycle (n = complete events).",
-        charts.event_study_chart(summary),
+        (summary,),
         synthetic,
+        lambda: charts.render_chart(
+            "rate_cut_event_study",
+            "After the Fed cuts",
+            "Average small minus large total return from the close before each cut, by horizon "
+            "in trading days: all cuts vs first cuts of an easing cycle (n = complete events).",
+            charts.event_study_chart(summary),
+            synthetic,
+        ),
     )
 
 
 def sector_rotation(sectors: pd.DataFrame, synthetic: bool = False) -> Chart:
-    return charts.render_chart(
+    return drawn_once(
         "sector_rotation",
-        "Sector rotation",
-        f"Cap-weighted sector return minus the size bucket's benchmark, last "
-        f"{queries.HEATMAP_MONTHS} months.",
-        charts.sector_heatmap(sectors),
+        (sectors,),
         synthetic,
+        lambda: charts.render_chart(
+            "sector_rotation",
+            "Sector rotation",
+            f"Cap-weighted sector return minus the size bucket's benchmark, last "
+            f"{queries.HEATMAP_MONTHS} months.",
+            charts.sector_heatmap(sectors),
+            synthetic,
+        ),
     )
 
 
