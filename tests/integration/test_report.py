@@ -101,10 +101,14 @@ def test_the_build_attaches_charts_to_the_chart_marts(built_sample):
     expected = {
         ("marts", "relative_performance"): ("relative_strength_chart", "iwm_spy_rel_return_3m"),
         ("marts", "pe_discount"): ("pe_discount_chart", "pe_discount"),
+        ("marts", "megacap_contribution"): ("megacap_contribution_chart", "mag7_share"),
+        ("marts", "rate_cut_event_summary"): ("rate_cut_event_study_chart", None),
+        ("marts", "sector_rotation"): ("sector_rotation_chart", None),
         ("report", "rotation_report"): ("sector_rotation_chart", "fed_target_upper"),
     }
     for key, (chart, figure) in expected.items():
         event = built_sample.instance.get_latest_materialization_event(dg.AssetKey(list(key)))
         metadata = event.asset_materialization.metadata
         assert SYNTHETIC_LABEL in metadata[chart].md_str, key
-        assert isinstance(metadata[figure], dg.FloatMetadataValue), key
+        if figure:
+            assert isinstance(metadata[figure], dg.FloatMetadataValue), key

@@ -67,11 +67,38 @@ def pe_discount_metadata(con: duckdb.DuckDBPyConnection) -> dict[str, dg.Metadat
     }
 
 
+def megacap_contribution_metadata(con: duckdb.DuckDBPyConnection) -> dict[str, dg.MetadataValue]:
+    """The Magnificent 7 share chart and the latest year's two shares."""
+    megacap = queries.read_megacap(con)
+    synthetic = queries.is_synthetic(queries.read_sources(con))
+    return {
+        **figure_metadata(queries.megacap_key_figures(megacap)),
+        **chart_metadata([writer.megacap_contribution(megacap, synthetic)], synthetic),
+    }
+
+
+def rate_cut_event_summary_metadata(con: duckdb.DuckDBPyConnection) -> dict[str, dg.MetadataValue]:
+    """The after-the-cut chart."""
+    synthetic = queries.is_synthetic(queries.read_sources(con))
+    chart = writer.rate_cut_event_study(queries.read_event_summary(con), synthetic)
+    return chart_metadata([chart], synthetic)
+
+
+def sector_rotation_metadata(con: duckdb.DuckDBPyConnection) -> dict[str, dg.MetadataValue]:
+    """The sector heatmap."""
+    synthetic = queries.is_synthetic(queries.read_sources(con))
+    return chart_metadata([writer.sector_rotation(queries.read_sectors(con), synthetic)], synthetic)
+
+
 MART_METADATA: dict[dg.AssetKey, Callable[[duckdb.DuckDBPyConnection], dict]] = {
     dg.AssetKey(["marts", "relative_performance"]): relative_performance_metadata,
     dg.AssetKey(["marts", "pe_discount"]): pe_discount_metadata,
+    dg.AssetKey(["marts", "megacap_contribution"]): megacap_contribution_metadata,
+    dg.AssetKey(["marts", "rate_cut_event_summary"]): rate_cut_event_summary_metadata,
+    dg.AssetKey(["marts", "sector_rotation"]): sector_rotation_metadata,
 }
-"""Marts whose materializations carry the report's chart for them, and how to draw it."""
+"""Marts whose materializations carry the report's chart for them, and how to draw it
+(the report then reuses each drawing: ``writer.drawn_once``)."""
 
 
 def _event_asset_key(context: dg.AssetExecutionContext, event) -> dg.AssetKey | None:
