@@ -330,7 +330,7 @@ def test_shares_outstanding_are_cover_page_counts_known_from_the_next_session(fa
     latest = shares.iloc[-1]
     assert (latest["as_of"], latest["shares"], latest["filed"], latest["known_from"]) == (
         day("2023-10-20"),
-        15_550_061_000,
+        15_552_752_000,
         day("2023-11-03"),
         day("2023-11-06"),
     )
