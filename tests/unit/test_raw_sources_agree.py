@@ -18,3 +18,33 @@ def test_every_raw_table_is_a_dbt_source_with_the_schemas_columns():
     for name, columns in described.items():
         if columns:  # a table may leave its columns undocumented, never misdocument them
             assert columns == expected[name], name
+
+
+def required_columns(table: dict) -> list[str]:
+    """The columns a source table's ``not_null_columns`` tests require to be filled.
+
+    dbt takes a generic test's arguments under ``arguments:`` or (older style) beside
+    its config; both are read so a test written either way still counts.
+    """
+    required = []
+    for test in table.get("data_tests") or []:
+        if isinstance(test, dict) and "not_null_columns" in test:
+            spec = test["not_null_columns"] or {}
+            required += (spec.get("arguments") or spec)["column_names"]
+    return required
+
+
+def test_columns_dbt_requires_filled_are_not_null_in_the_schema():
+    """dbt must not require a value the canonical DDL lets be NULL (a load would pass the
+    table's constraints and then fail the build), nor name a column the table lacks."""
+    document = yaml.safe_load(SOURCES_FILE.read_text())
+    (raw,) = [s for s in document["sources"] if s["name"] == "raw"]
+    schemas = {t.name: t.columns for t in (*RAW_TABLES.values(), QUARANTINE)}
+    checked = 0
+    for table in raw["tables"]:
+        columns = schemas[table["name"]]
+        for column in required_columns(table):
+            assert column in columns, f"{table['name']}.{column}: not a column"
+            assert "NOT NULL" in columns[column].upper(), f"{table['name']}.{column} is nullable"
+            checked += 1
+    assert checked > 0  # the tests are found at all: a renamed test key must not pass silently
