@@ -1,13 +1,18 @@
 """Run ``dbt build`` on a hand-made raw warehouse inside a temporary folder.
 
-Shared by the dbt model tests: the warehouse, dbt's target and its logs all live under
-the test's temporary folder, so parallel runs never clash and the repo's ``dbt/`` stays
-clean.
+Shared by the dbt model tests: the warehouse and dbt's logs live under the test's
+temporary folder (the warehouse visits a per-process ``stable_place`` while dbt runs, where
+dbt's target folder stays between runs), so parallel runs never clash and the repo's
+``dbt/`` stays clean.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,35 +28,66 @@ from dagster_project.lib.warehouse.store import ensure_raw_schema
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 
 
-def invoke_dbt(db: Path, tmp: Path, *args: str, tests_since: str | None = None):
-    """``dbt <args>`` in-process on the warehouse ``db``, its target and logs under ``tmp``.
+_STABLE_ROOT = Path(tempfile.gettempdir()) / f"rotation-dbt-tests-{os.getpid()}"
+atexit.register(shutil.rmtree, _STABLE_ROOT, ignore_errors=True)
 
-    ``tests_since`` scopes the large relations' data tests as the Dagster asset does
-    (None: every row). dbt-duckdb's cached connection is closed afterwards, so the test
-    can open the warehouse itself.
+
+def stable_place(db: Path) -> tuple[Path, Path]:
+    """Where ``db`` sits while dbt runs on it, and that place's dbt target folder.
+
+    dbt re-parses the whole project (seconds) whenever the profile's connection changes,
+    and the warehouse path is part of it: every test warehouse at its own temporary path
+    cost a full parse. One path per file name for this test process, with its own target
+    folder, lets every later run here parse only what changed, as a user's builds into
+    one warehouse do.
     """
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ROTATION_WAREHOUSE", str(db))
-        if tests_since is None:
-            mp.delenv(ENV_TESTS_SINCE, raising=False)
-        else:
-            mp.setenv(ENV_TESTS_SINCE, tests_since)
-        result = dbtRunner().invoke(
-            [
-                *args,
-                "--project-dir",
-                str(DBT_DIR),
-                "--profiles-dir",
-                str(DBT_DIR),
-                "--target-path",
-                str(tmp / "target"),
-                "--log-path",
-                str(tmp / "logs"),
-                "--no-use-colors",
-                "--quiet",
-            ]
-        )
-    DuckDBConnectionManager.close_all_connections()
+    place = _STABLE_ROOT / db.stem
+    place.mkdir(parents=True, exist_ok=True)
+    return place / db.name, place / "target"
+
+
+def _move(source: Path, destination: Path) -> None:
+    for suffix in ("", ".wal"):
+        moving = source.with_name(source.name + suffix)
+        if moving.exists():
+            os.replace(moving, destination.with_name(destination.name + suffix))
+
+
+def invoke_dbt(db: Path, tmp: Path, *args: str, tests_since: str | None = None):
+    """``dbt <args>`` in-process on the warehouse ``db``, its logs under ``tmp``.
+
+    The file is moved to its ``stable_place`` for the run and back afterwards, so dbt
+    parses incrementally. ``tests_since`` scopes the large relations' data tests as the
+    Dagster asset does (None: every row). dbt-duckdb's cached connection is closed
+    afterwards, so the test can open the warehouse itself.
+    """
+    stable, target = stable_place(db)
+    _move(db, stable)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("ROTATION_WAREHOUSE", str(stable))
+            if tests_since is None:
+                mp.delenv(ENV_TESTS_SINCE, raising=False)
+            else:
+                mp.setenv(ENV_TESTS_SINCE, tests_since)
+            result = dbtRunner().invoke(
+                [
+                    *args,
+                    "--project-dir",
+                    str(DBT_DIR),
+                    "--profiles-dir",
+                    str(DBT_DIR),
+                    "--target-path",
+                    str(target),
+                    "--log-path",
+                    str(tmp / "logs"),
+                    "--no-use-colors",
+                    "--quiet",
+                ]
+            )
+    finally:
+        DuckDBConnectionManager.close_all_connections()
+        _move(stable, db)
     return result
 
 
@@ -80,7 +116,7 @@ def dbt_built_warehouse(
     ]
     assert result.success and not failed, failed
     # The Dagster build skips dbt's unit tests (PRODUCTION_EXCLUDES): here they must all run.
-    manifest = json.loads((tmp / "target" / "manifest.json").read_text())
+    manifest = json.loads((stable_place(db_path)[1] / "manifest.json").read_text())
     unit_tests_run = [r for r in result.result if r.node.resource_type == "unit_test"]
     assert len(unit_tests_run) == len(manifest["unit_tests"]) > 0
     con = duckdb.connect(str(db_path))
