@@ -1,12 +1,15 @@
 """The incremental marts equal a full refresh after every kind of new data.
 
-fct_daily_prices and int_stock_valuation_daily build incrementally (strategy
-``ticker_window``), int_stock_period_returns by calendar period (``period_window``). Each
-scenario loads raw rows through the one writer, runs ``dbt build`` incrementally with its
-data tests scoped as the Dagster asset scopes them (``data_tests_since``), then builds a
-copy of the same warehouse with ``--full-refresh`` and compares every row: (i) a day
-appended, (ii) a split and a dividend arriving in the new window, (iii) a window reloaded
-with a revised close and a dropped day, (iv) a quarter's fundamentals reloaded, revised.
+fct_daily_prices, int_stock_valuation_daily and stock_valuation_daily build incrementally
+(strategy ``ticker_window``), int_stock_period_returns by calendar period
+(``period_window``). Each scenario loads raw rows through the one writer, runs ``dbt
+build`` incrementally with its data tests scoped as the Dagster asset scopes them
+(``data_tests_since``), then builds a copy of the same warehouse with ``--full-refresh``
+and compares every row: (i) a day appended, (ii) a split and a dividend arriving in the
+new window, (iii) a window reloaded with a revised close and a dropped day, (iv) a
+quarter's fundamentals reloaded, revised, (v) a company's first EDGAR facts (its source
+switches for its whole history), (vi) a new quarter's EDGAR filing of a company with
+EDGAR facts (its days from the session after the filing change).
 """
 
 from __future__ import annotations
@@ -19,30 +22,53 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.defs.transform.dbt import data_tests_since, latest_load, record_tested
+from dagster_project.defs.transform.dbt import (
+    data_tests_since,
+    edgar_tests_since,
+    latest_load,
+    record_tested,
+)
 from dagster_project.lib.sources import Window
 from dagster_project.lib.sources.base import FrameChunks, as_frame
 from dagster_project.lib.sources.sample import SampleSource
 from dagster_project.lib.warehouse import store as wh
-from dagster_project.lib.warehouse.schemas import FUNDAMENTALS, PRICES, UNIVERSE
+from dagster_project.lib.warehouse.schemas import EDGAR_FACTS, FUNDAMENTALS, PRICES, UNIVERSE
 from tests.unit.dbt_build import invoke_dbt
 
 pytestmark = pytest.mark.slow
 
-START, END = dt.date(2024, 1, 2), dt.date(2024, 12, 31)
+# two years: the EDGAR quarters of the first make trailing-twelve-month sums in the second
+START, END = dt.date(2023, 1, 3), dt.date(2024, 12, 31)
 MODELS = {
     "marts.fct_daily_prices": ["ticker", "trade_date"],
     "intermediate.int_stock_valuation_daily": ["ticker", "trade_date"],
     "intermediate.int_stock_period_returns": ["period_type", "period_start", "ticker"],
+    "marts.stock_valuation_daily": ["ticker", "trade_date"],
 }
-LOAD_TIMES = ("loaded_at", "fundamentals_loaded_at")
+LOAD_TIMES = ("loaded_at", "fundamentals_loaded_at", "edgar_loaded_at")
 """When rows were loaded: a reload that changes nothing keeps the earlier time in an
 incremental build, so these are not compared."""
+
+
+WITHOUT_EDGAR = ("HD", "FFIN")
+"""Basket stocks (a large and a small one) whose EDGAR facts the built warehouse lacks."""
+
+FILED_BY = dt.date(2024, 10, 1)
+"""The built warehouse holds the EDGAR facts filed before this day; the rest come later."""
 
 
 @pytest.fixture(scope="module")
 def market() -> SampleSource:
     return SampleSource(seed=7, tickers=36, start=START, end=END)
+
+
+@pytest.fixture(scope="module")
+def edgar_facts(market) -> pd.DataFrame:
+    """The sample's EDGAR fact versions of every stock, as the ingest asset fetches them."""
+    universe = market.universe()
+    facts = market.edgar_facts(sorted(universe.loc[universe["kind"] == "stock", "ticker"]))
+    assert set(WITHOUT_EDGAR) <= set(facts["ticker"])
+    return facts
 
 
 def dbt(db: Path, tmp: Path, *flags: str, command: str = "run", since: dt.date | None = None):
@@ -54,6 +80,7 @@ def dbt(db: Path, tmp: Path, *flags: str, command: str = "run", since: dt.date |
         command,
         "--select",
         "+int_stock_period_returns",
+        "+stock_valuation_daily",
         *flags,
         tests_since=since and since.isoformat(),
     )
@@ -84,6 +111,13 @@ def load(
         wh.replace_window(con, table, frame, "sample", window, at)
 
 
+def load_edgar(db: Path, facts: pd.DataFrame, at: dt.datetime) -> None:
+    """Append EDGAR fact versions as the ingest asset does (new versions only)."""
+    with wh.connect(db) as con:
+        wh.ensure_raw_schema(con)
+        wh.append_new_versions(con, EDGAR_FACTS, facts, "sample", at)
+
+
 def contents(db: Path) -> dict[str, pd.DataFrame]:
     with duckdb.connect(str(db), read_only=True) as con:
         return {
@@ -110,13 +144,18 @@ def at(day: int) -> dt.datetime:
 
 
 @pytest.fixture
-def built(tmp_path, market) -> tuple[Path, list[dt.date]]:
-    """A warehouse built through the sample's second to last session."""
+def built(tmp_path, market, edgar_facts) -> tuple[Path, list[dt.date]]:
+    """A warehouse built through the sample's second to last session, with the EDGAR facts
+    filed before FILED_BY of every stock but WITHOUT_EDGAR."""
     db = tmp_path / "warehouse.duckdb"
     prices = as_frame(market.prices(Window(START, END)))
     days = sorted(pd.Timestamp(d).date() for d in prices["trade_date"].unique())
     load(db, UNIVERSE, market.universe(), None, at(1))
     load(db, FUNDAMENTALS, market.fundamentals(Window(START, END)), Window(START, END), at(1))
+    held = ~edgar_facts["ticker"].isin(WITHOUT_EDGAR) & (
+        edgar_facts["filed"] < pd.Timestamp(FILED_BY)
+    )
+    load_edgar(db, edgar_facts[held], at(1))
     load(
         db,
         PRICES,
@@ -200,3 +239,109 @@ def test_a_failed_build_keeps_its_days_under_test(built, tmp_path, market):
     dbt(db, tmp_path)  # built, as a build whose tests then failed would leave it
     with duckdb.connect(str(db)) as con:
         assert data_tests_since(con) == days[-1]
+
+
+def valuations(db: Path, ticker: str) -> pd.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return (
+            con.execute(
+                "SELECT * FROM marts.stock_valuation_daily WHERE ticker = ? ORDER BY trade_date",
+                [ticker],
+            )
+            .df()
+            .drop(columns=list(LOAD_TIMES))
+        )
+
+
+def test_a_companys_first_edgar_facts_equal_a_full_refresh(built, tmp_path, edgar_facts):
+    """HD had no EDGAR facts: its first ones switch its earnings and shares to EDGAR on
+    every day it traded, its first days included; the data tests then check every row."""
+    db, days = built
+    before = valuations(db, "HD")
+    assert not before["uses_edgar_shares"].any()
+    assert (before["shares_source"].dropna() == "fundamentals").all()
+    load_edgar(db, edgar_facts[edgar_facts["ticker"] == "HD"], at(2))
+    assert build_incrementally(db, tmp_path) is None
+    assert_equals_full_refresh(db, tmp_path)
+    after = valuations(db, "HD")
+    assert after["uses_edgar_earnings"].all() and after["uses_edgar_shares"].all()
+    assert (after["shares_source"].dropna() == "edgar").all()
+    first = before["shares_source"].first_valid_index()  # its first day with a count
+    assert after.loc[first, "shares_source"] != "fundamentals"
+
+
+def test_a_new_edgar_filing_equals_a_full_refresh(built, tmp_path, edgar_facts):
+    """AAPL's 10-Q filed after FILED_BY arrives: its figures change from the session after
+    the filing on, not before; the data tests check the days from the filing date."""
+    db, days = built
+    filing = edgar_facts[
+        (edgar_facts["ticker"] == "AAPL") & (edgar_facts["filed"] >= pd.Timestamp(FILED_BY))
+    ]
+    filed = filing["filed"].min().date()
+    assert filing["filed"].nunique() == 1 and filed < days[-1]
+    before = valuations(db, "AAPL")
+    load_edgar(db, filing, at(2))
+    assert build_incrementally(db, tmp_path) == filed
+    assert_equals_full_refresh(db, tmp_path)
+    after = valuations(db, "AAPL")
+    upto = before["trade_date"] <= pd.Timestamp(filed)
+    pd.testing.assert_frame_equal(after[upto], before[upto])
+    changed = after.loc[~upto, "shares_as_of"] != before.loc[~upto, "shares_as_of"]
+    assert changed.all()  # the new cover count counts from the next session
+
+
+def fact(ticker: str, concept: str, start: str | None, end: str, filed: str) -> dict:
+    """One EDGAR fact version of company 1 (net income in USD or a cover-page count)."""
+    income = concept == "NetIncomeLoss"
+    return {
+        "ticker": ticker,
+        "cik": "0000000001",
+        "taxonomy": "us-gaap" if income else "dei",
+        "concept": concept,
+        "unit": "USD" if income else "shares",
+        "period_start": start and pd.Timestamp(start),
+        "period_end": pd.Timestamp(end),
+        "value": 1.0,
+        "fy": None,
+        "fp": None,
+        "form": "10-Q",
+        "filed": pd.Timestamp(filed),
+        "accn": f"0000000001-{filed}",
+        "frame": None,
+    }
+
+
+QUARTER = ("X", "NetIncomeLoss", "2024-01-01", "2024-03-31", "2024-04-25")
+YEAR = ("X", "NetIncomeLoss", "2023-01-01", "2023-12-31", "2024-02-20")
+COVER = ("X", "EntityCommonStockSharesOutstanding", None, "2024-04-15", "2024-04-25")
+NEXT_QUARTER = ("X", "NetIncomeLoss", "2024-04-01", "2024-06-30", "2024-07-26")
+NEXT_COVER = ("X", "EntityCommonStockSharesOutstanding", None, "2024-07-15", "2024-07-26")
+
+
+@pytest.mark.parametrize(
+    ("held", "new", "expected"),
+    [
+        # nothing loaded since
+        ([QUARTER, COVER], [], (False, None)),
+        # a new 10-Q of a company with quarters and cover counts: from its filing day
+        ([QUARTER, COVER], [NEXT_QUARTER, NEXT_COVER], (False, dt.date(2024, 7, 26))),
+        # a company's first facts switch its source
+        ([], [QUARTER, COVER], (True, dt.date(2024, 4, 25))),
+        # its first quarter (only a fiscal year before: no EDGAR earnings then)
+        ([YEAR, COVER], [NEXT_QUARTER], (True, dt.date(2024, 7, 26))),
+        # its first cover count (a multi-class company's shares came from fundamentals)
+        ([QUARTER], [NEXT_QUARTER, NEXT_COVER], (True, dt.date(2024, 7, 26))),
+        # its facts now load under another symbol
+        ([QUARTER, COVER], [("Y", *NEXT_QUARTER[1:])], (True, dt.date(2024, 7, 26))),
+    ],
+)
+def test_edgar_facts_loaded_since_decide_what_the_data_tests_check(tmp_path, held, new, expected):
+    """The filing day of the facts loaded since the last tested build, and whether they
+    may switch a company's source (stock_valuation_daily then rewrites all its days)."""
+    db = tmp_path / "warehouse.duckdb"
+    for rows, day in ((held, 1), (new, 2)):
+        if rows:
+            load_edgar(db, pd.DataFrame([fact(*row) for row in rows]), at(day))
+    with wh.connect(db) as con:
+        wh.ensure_raw_schema(con)
+        assert edgar_tests_since(con, at(1)) == expected

@@ -92,11 +92,14 @@ def data_tests_since(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The first day whose rows this incremental build may change; None to test everything.
 
     The incremental models rewrite, per ticker, the days from its first price row loaded
-    since they last ran (fct_daily_prices, int_stock_valuation_daily) and, for a quarter
-    loaded since, from QUARTER_LOOKBACK before its period end (its whole history when that
-    is the ticker's first quarter). Counting from the last build whose tests all passed,
-    not from the models' own high-water marks, keeps rows a failed build wrote under test
-    until a build passes. Nothing recorded yet (a first build, an older warehouse): None.
+    since they last ran (fct_daily_prices, int_stock_valuation_daily, stock_valuation_daily)
+    and, for a quarter loaded since, from QUARTER_LOOKBACK before its period end (its whole
+    history when that is the ticker's first quarter). stock_valuation_daily also rewrites a
+    company's days from the filing date of its EDGAR facts loaded since (``edgar_tests_since``),
+    its whole history when they switch its source. Counting from the last build whose tests
+    all passed, not from the models' own high-water marks, keeps rows a failed build wrote
+    under test until a build passes. Nothing recorded yet (a first build, an older
+    warehouse): None.
     """
     since = dbt_tested_through(con)
     if since is None:
@@ -120,11 +123,62 @@ def data_tests_since(con: duckdb.DuckDBPyConnection) -> dt.date | None:
         """,
         [since],
     ).fetchall()[0]
-    if from_first_quarter:
+    switches_source, filed_from = edgar_tests_since(con, since)
+    if from_first_quarter or switches_source:
         return None
-    starts = [d for d in (prices_from, quarters_from and quarters_from - QUARTER_LOOKBACK) if d]
+    starts = [
+        d
+        for d in (prices_from, quarters_from and quarters_from - QUARTER_LOOKBACK, filed_from)
+        if d
+    ]
     # nothing loaded since: the last day still gets its tests
     return min(starts, default=last_day)
+
+
+def edgar_tests_since(
+    con: duckdb.DuckDBPyConnection, since: dt.datetime
+) -> tuple[bool, dt.date | None]:
+    """Whether EDGAR facts loaded after ``since`` may switch a company's source (then
+    stock_valuation_daily rewrites its whole history), and the earliest filing date among
+    them (it rewrites from there otherwise).
+
+    Conservative, from raw.edgar_facts alone: a switch is possible for a company with no
+    facts loaded before, whose symbol changed, or whose new facts bring net income or a
+    share count while it had no quarterly net income fact (80-100 days) or no cover-page
+    count before: the model's own rule (the company's first quarterly figures) is exact,
+    this one only errs towards testing more.
+    """
+    return con.execute(
+        """
+        WITH loaded AS (
+            SELECT cik,
+                   min(filed) AS first_filed,
+                   bool_or(concept = 'NetIncomeLoss') AS brings_income,
+                   bool_or(concept = 'EntityCommonStockSharesOutstanding') AS brings_shares,
+                   arg_max(ticker, loaded_at) AS ticker
+            FROM raw.edgar_facts WHERE loaded_at > ? GROUP BY cik
+        ), held AS (
+            SELECT cik,
+                   coalesce(bool_or(taxonomy = 'us-gaap' AND concept = 'NetIncomeLoss'
+                                    AND unit = 'USD'
+                                    AND period_end - period_start BETWEEN 80 AND 100),
+                            false) AS had_quarter,
+                   bool_or(taxonomy = 'dei' AND concept = 'EntityCommonStockSharesOutstanding'
+                           AND unit = 'shares') AS had_shares,
+                   arg_max(ticker, loaded_at) AS ticker
+            FROM raw.edgar_facts WHERE loaded_at <= ? GROUP BY cik
+        )
+        SELECT coalesce(bool_or(
+                   held.cik IS NULL
+                   OR held.ticker <> loaded.ticker
+                   OR (loaded.brings_income AND NOT held.had_quarter)
+                   OR (loaded.brings_shares AND NOT held.had_shares)
+               ), false),
+               min(loaded.first_filed)
+        FROM loaded LEFT JOIN held USING (cik)
+        """,
+        [since, since],
+    ).fetchall()[0]
 
 
 def record_tested(con: duckdb.DuckDBPyConnection, through: dt.datetime, run_id: str) -> None:

@@ -22,26 +22,158 @@
 -- trailing_pe = market_cap / ttm_earnings_usd, NULL when the earnings are zero or
 -- negative: a loss-maker has no meaningful P/E of its own (pe_discount's basket
 -- P/E still counts its loss in the basket's earnings sum).
+--
+-- Incremental (strategy ticker_window): a build recomputes, per ticker, the days from
+-- the first one whose inputs may have changed since the last build: the first day
+-- int_stock_valuation_daily rewrote (a price day loaded since, by loaded_at; the days
+-- a quarter of fundamentals loaded since changed, by fundamentals_loaded_at); the filed
+-- date of the earliest EDGAR fact loaded since (by edgar_loaded_at: a filing changes
+-- the company's figures from the session after it on); the whole history for a ticker
+-- new to the model, or whose earnings or shares switched source (its first EDGAR facts
+-- of the kind: every day's figure changes). A change of universe membership or sector
+-- needs `--full-refresh`, as upstream. A table from before this model was incremental
+-- gets the load-time columns added (last, as in the select) and is rebuilt whole once.
+
+{{ config(materialized='incremental', incremental_strategy='ticker_window', on_schema_change='append_new_columns') }}
 
 {%- set max_age = var('fundamentals_max_age_days') %}
 
+{#- a table built before this model was incremental lacks its load-time columns: rebuilt
+    whole once (as fct_daily_prices does), then incremental -#}
+{%- set incremental = is_incremental() and incremental_table_has_column('edgar_loaded_at') %}
+
 with
+
+{% if incremental %}
+
+held as (
+
+    -- per ticker, what the last build saw
+    select
+        ticker,
+        max(fundamentals_loaded_at) as fundamentals_loaded_at,
+        bool_or(uses_edgar_earnings) as uses_edgar_earnings,
+        bool_or(uses_edgar_shares) as uses_edgar_shares
+
+    from {{ this }}
+    group by ticker
+
+),
+
+last_build as (
+
+    select
+        coalesce(max(loaded_at), '-infinity'::timestamp) as prices_loaded_at,
+        coalesce(max(edgar_loaded_at), '-infinity'::timestamp) as edgar_loaded_at
+
+    from {{ this }}
+
+),
+
+rewritten as (
+
+    -- int_stock_valuation_daily's days written since: new or reloaded price days, the
+    -- days a quarter loaded since changed; a ticker new to this model from its first day
+    select
+        valuations.ticker,
+        min(valuations.trade_date) as from_date
+
+    from {{ ref('int_stock_valuation_daily') }} as valuations
+    left join held on held.ticker = valuations.ticker
+    where held.ticker is null
+        or valuations.loaded_at > (select prices_loaded_at from last_build)
+        or valuations.fundamentals_loaded_at
+            > coalesce(held.fundamentals_loaded_at, '-infinity'::timestamp)
+    group by valuations.ticker
+
+),
+
+filed_since as (
+
+    -- EDGAR facts loaded since: first-reported quarters, TTM sums and cover counts
+    -- change from the first session after their filing on, never before it
+    select
+        companies.ticker,
+        min(facts.filed) as from_date
+
+    from {{ ref('stg_edgar__facts') }} as facts
+    -- the companies with figures here (as their figures name them); facts of another
+    -- company change nothing
+    inner join (
+        select distinct cik, ticker from {{ ref('int_edgar_net_income_quarterly') }}
+        union
+        select distinct cik, ticker from {{ ref('int_edgar_shares_outstanding') }}
+    ) as companies on companies.cik = facts.cik
+    where facts.loaded_at > (select edgar_loaded_at from last_build)
+    group by companies.ticker
+
+),
+
+switched as (
+
+    -- a ticker whose earnings or shares now come from the other source (its first
+    -- EDGAR facts of the kind, or its company's facts now under another symbol)
+    select
+        held.ticker,
+        date '0001-01-01' as from_date
+
+    from held
+    left join (select distinct ticker from {{ ref('int_edgar_net_income_quarterly') }})
+        as earnings on earnings.ticker = held.ticker
+    left join (select distinct ticker from {{ ref('int_edgar_shares_outstanding') }})
+        as shares on shares.ticker = held.ticker
+    where held.uses_edgar_earnings is distinct from (earnings.ticker is not null)
+        or held.uses_edgar_shares is distinct from (shares.ticker is not null)
+
+),
+
+recompute as (
+
+    select ticker, min(from_date)::date as from_date
+    from (
+        select ticker, from_date from rewritten
+        union all
+        select ticker, from_date from filed_since
+        union all
+        select ticker, from_date from switched
+    ) as starts
+    group by ticker
+
+),
+
+{% endif %}
 
 days as (
 
     select
-        ticker,
-        trade_date,
-        size_bucket,
-        is_magnificent_7,
-        close,
-        split_factor,
-        fiscal_period_end as fallback_period_end,
-        shares_outstanding as fallback_shares,
-        market_cap as fallback_market_cap,
-        ttm_earnings_usd as fallback_ttm_earnings_usd
+        valuations.ticker,
+        valuations.trade_date,
+        valuations.size_bucket,
+        valuations.is_magnificent_7,
+        valuations.close,
+        valuations.split_factor,
+        valuations.fiscal_period_end as fallback_period_end,
+        valuations.shares_outstanding as fallback_shares,
+        valuations.market_cap as fallback_market_cap,
+        valuations.ttm_earnings_usd as fallback_ttm_earnings_usd,
+        valuations.loaded_at,
+        valuations.fundamentals_loaded_at
 
-    from {{ ref('int_stock_valuation_daily') }}
+    from {{ ref('int_stock_valuation_daily') }} as valuations
+    {% if incremental %}
+    inner join recompute
+        on recompute.ticker = valuations.ticker
+        and valuations.trade_date >= recompute.from_date
+    {% endif %}
+
+),
+
+edgar_loads as (
+
+    -- the latest EDGAR load this build sees: the next build looks for facts after it
+    select max(loaded_at) as edgar_loaded_at
+
+    from {{ ref('stg_edgar__facts') }}
 
 ),
 
@@ -226,7 +358,11 @@ figures as (
         if(uses_edgar_earnings, edgar_period_end, fallback_period_end) as earnings_period_end,
         if(uses_edgar_earnings, edgar_known_since, fallback_known_since)
             as earnings_known_since,
-        if(uses_edgar_earnings, 'edgar', 'fundamentals') as earnings_from
+        if(uses_edgar_earnings, 'edgar', 'fundamentals') as earnings_from,
+        uses_edgar_earnings,
+        uses_edgar_shares,
+        loaded_at,
+        fundamentals_loaded_at
 
     from chosen
 
@@ -257,7 +393,12 @@ final as (
             when market_cap is null or ttm_earnings_usd is null then null
             when shares_from = earnings_from then shares_from
             else shares_from || '+' || earnings_from
-        end as trailing_pe_source
+        end as trailing_pe_source,
+        uses_edgar_earnings,
+        uses_edgar_shares,
+        loaded_at,
+        fundamentals_loaded_at,
+        (select edgar_loaded_at from edgar_loads) as edgar_loaded_at
 
     from figures
 
