@@ -367,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--postgres-url",
-        help="also build the default sample on a Postgres-backed instance (DAGSTER_PG_URL)",
+        help="also build the default sample on a Postgres-backed instance (DAGSTER_PG_URL): "
+        "a database the role may create tables in (PostgreSQL 15+: one it owns)",
     )
     parser.add_argument(
         "--no-edgar",
