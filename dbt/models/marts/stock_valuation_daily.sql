@@ -44,6 +44,18 @@
 
 with
 
+edgar_earnings_tickers as (
+
+    select distinct ticker from {{ ref('int_edgar_net_income_quarterly') }}
+
+),
+
+edgar_shares_tickers as (
+
+    select distinct ticker from {{ ref('int_edgar_shares_outstanding') }}
+
+),
+
 {% if incremental %}
 
 held as (
@@ -118,12 +130,10 @@ switched as (
         date '0001-01-01' as from_date
 
     from held
-    left join (select distinct ticker from {{ ref('int_edgar_net_income_quarterly') }})
-        as earnings on earnings.ticker = held.ticker
-    left join (select distinct ticker from {{ ref('int_edgar_shares_outstanding') }})
-        as shares on shares.ticker = held.ticker
-    where held.uses_edgar_earnings is distinct from (earnings.ticker is not null)
-        or held.uses_edgar_shares is distinct from (shares.ticker is not null)
+    left join edgar_earnings_tickers on edgar_earnings_tickers.ticker = held.ticker
+    left join edgar_shares_tickers on edgar_shares_tickers.ticker = held.ticker
+    where held.uses_edgar_earnings is distinct from (edgar_earnings_tickers.ticker is not null)
+        or held.uses_edgar_shares is distinct from (edgar_shares_tickers.ticker is not null)
 
 ),
 
@@ -185,18 +195,6 @@ fallback_known as (
         known_from
 
     from {{ ref('int_stock_earnings_quarterly') }}
-
-),
-
-edgar_earnings_tickers as (
-
-    select distinct ticker from {{ ref('int_edgar_net_income_quarterly') }}
-
-),
-
-edgar_shares_tickers as (
-
-    select distinct ticker from {{ ref('int_edgar_shares_outstanding') }}
 
 ),
 
