@@ -46,3 +46,33 @@ def no_sec_user_agent(monkeypatch):
     """Offline: a developer's own ROTATION_SEC_USER_AGENT must not send a live build's
     EDGAR load to SEC. Tests of the EDGAR client pass their own environment and session."""
     monkeypatch.delenv("ROTATION_SEC_USER_AGENT", raising=False)
+
+
+LONGEST_FILES_FIRST = (
+    "tests/e2e/test_dagster_ui.py",
+    "tests/integration/test_stop_and_crash.py",
+    "tests/benchmarks/test_harness.py",
+    "tests/unit/test_dbt_incremental.py",
+    "tests/integration/test_build.py",
+    "tests/integration/test_real_sources.py",
+    "tests/integration/test_readme_commands.py",
+    "tests/integration/test_postgres_instance.py",
+    "tests/integration/test_operations.py",
+    "tests/integration/test_edgar.py",
+    "tests/integration/test_reliability.py",
+    "tests/integration/test_edgar_real_filings.py",
+    "tests/unit/test_dbt_returns.py",
+    "tests/integration/test_analytics.py",
+    "tests/unit/test_dbt_analytics.py",
+)
+"""Test files by their time in a full run (``--durations``), longest first. A file runs on
+one worker (``--dist loadfile``), and workers take files in collection order
+(``--no-loadscope-reorder``): handing out the longest first lets the two workers finish
+together, where xdist's own order (most tests first) left one worker alone with a long
+file for the last minutes of the run. Any file not listed runs after these, in its
+usual order; a wrong position costs minutes, never a test."""
+
+
+def pytest_collection_modifyitems(config, items):
+    position = {path: rank for rank, path in enumerate(LONGEST_FILES_FIRST)}
+    items.sort(key=lambda item: position.get(item.nodeid.split("::")[0], len(position)))

@@ -74,7 +74,7 @@ def _wait_for_location(base: str, process: subprocess.Popen, log: Path, timeout:
                 return
         except OSError:
             pass
-        time.sleep(2)
+        time.sleep(0.5)
     pytest.fail(f"dagster dev did not load the code location in {timeout}s")
 
 
@@ -85,7 +85,10 @@ def dagster_ui(tmp_path, dbt_manifest):
     pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(DEFAULT_DAGSTER_HOME / "dagster.yaml", home / "dagster.yaml")
+    # The project's instance, without Dagster's one-time "Join the community" dialog: it
+    # pops up a moment after a page loads, over whatever the test clicks next.
+    config = (DEFAULT_DAGSTER_HOME / "dagster.yaml").read_text()
+    (home / "dagster.yaml").write_text(f"{config}\nnux:\n  enabled: false\n")
     port = _free_port()
     env = {
         **os.environ,
@@ -127,17 +130,6 @@ def dagster_ui(tmp_path, dbt_manifest):
         process.wait(timeout=30)
 
 
-def _dismiss_community_dialog(page) -> None:
-    """Dagster shows a one-time "Join the community" dialog a moment after load; skip it."""
-    skip = page.get_by_role("button", name="Skip")
-    try:
-        skip.wait_for(state="visible", timeout=8_000)
-    except Exception:  # Playwright's TimeoutError: the dialog did not come this time
-        return
-    skip.click()
-    skip.wait_for(state="hidden", timeout=8_000)
-
-
 def _runs(base: str) -> list[dict]:
     query = "{ runsOrError { ... on Runs { results { id status jobName } } } }"
     return _graphql(base, query)["runsOrError"]["results"]
@@ -152,7 +144,7 @@ def _wait_for_run(base: str, log: Path, timeout: float) -> dict:
         if runs and all(run["status"] in TERMINAL for run in runs):
             assert len(runs) == 1, runs  # one run for everything, not one per partition
             return runs[0]
-        time.sleep(5)
+        time.sleep(1)
     pytest.fail(f"runs {runs} not finished after {timeout}s:\n{log.read_text()[-4000:]}")
 
 
@@ -169,12 +161,10 @@ def test_materialize_all_builds_the_sample_from_the_asset_graph(dagster_ui):
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.goto(f"{base}/asset-groups", wait_until="networkidle")
-            _dismiss_community_dialog(page)
             for group in GROUPS:
                 expect(page.get_by_text(group, exact=True).first).to_be_visible()
             page.screenshot(path=str(SCREENSHOTS / "asset_graph.png"))
 
-            _dismiss_community_dialog(page)
             page.get_by_role("button", name="Materialize all").click()
             run = _wait_for_run(base, log, timeout=1500)
             assert run["status"] == "SUCCESS", f"{run}\n{log.read_text()[-4000:]}"
@@ -193,13 +183,11 @@ def test_materialize_all_builds_the_sample_from_the_asset_graph(dagster_ui):
                 assert rates > 0 and marts > 0
 
             page.goto(f"{base}/runs/{run['id']}", wait_until="networkidle")
-            _dismiss_community_dialog(page)
             expect(page.get_by_text("Success").first).to_be_visible(timeout=60_000)
             page.screenshot(path=str(SCREENSHOTS / "materialize_all_run.png"), full_page=True)
 
             # The report asset's latest materialization shows its charts (Markdown images).
             page.goto(f"{base}/assets/report/rotation_report", wait_until="networkidle")
-            _dismiss_community_dialog(page)
             expect(page.get_by_text("fed_target_upper").first).to_be_visible(timeout=60_000)
             page.screenshot(path=str(SCREENSHOTS / "report_asset.png"), full_page=True)
         finally:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,18 +36,40 @@ class BuiltWarehouse:
 
 
 @pytest.fixture(scope="session")
-def built_sample(dbt_manifest, tmp_path_factory):
+def built_sample(dbt_manifest, tmp_path_factory, worker_id):
     """One small sample build shared by every test that only reads its results.
 
-    Read-only by contract: a test that writes to the warehouse must use ``build`` instead.
+    Built once per test run, by the first worker that asks for it, in a folder all workers
+    share; the others wait on a file lock and then read the same files. Its Dagster
+    instance is a plain SQLite one in that folder, so any worker can inspect the build's
+    materializations. Read-only by contract: a test that writes to the warehouse must use
+    ``build`` instead.
     """
-    warehouse = tmp_path_factory.mktemp("built_sample") / "warehouse.duckdb"
-    with dg.DagsterInstance.ephemeral() as instance:
-        with pytest.MonkeyPatch.context() as mp:  # dbt reads the path; restored right after
-            mp.setenv(ENV_WAREHOUSE, str(warehouse))
-            settings = Settings(warehouse=warehouse, **SMALL)
-            outcome = run_build(settings, instance, show_progress=False)
-        assert outcome.ok, outcome.failure_report()
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # each xdist worker has its own folder under the run's
+        shared = shared.parent
+    folder = shared / "built_sample"
+    warehouse, home, outcome_file = (
+        folder / "warehouse.duckdb",
+        folder / "dagster_home",
+        folder / "outcome.json",
+    )
+    with FileLock(str(shared / "built_sample.lock")):
+        if not outcome_file.exists():
+            home.mkdir(parents=True, exist_ok=True)
+            with (
+                dg.DagsterInstance.from_config(str(home)) as instance,
+                pytest.MonkeyPatch.context() as mp,  # dbt reads the path; restored after
+            ):
+                mp.setenv(ENV_WAREHOUSE, str(warehouse))
+                settings = Settings(warehouse=warehouse, **SMALL)
+                outcome = run_build(settings, instance, show_progress=False)
+            outcome_file.write_text(json.dumps(dataclasses.asdict(outcome)))
+    outcome = BuildOutcome(**json.loads(outcome_file.read_text()))
+    assert outcome.ok, outcome.failure_report()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
         yield BuiltWarehouse(warehouse, outcome, instance)
 
 
