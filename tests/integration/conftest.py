@@ -32,7 +32,7 @@ class BuiltWarehouse:
     warehouse: Path
     outcome: BuildOutcome
     instance: dg.DagsterInstance
-    """The build's instance, open for the session: its materializations can be inspected."""
+    """An instance holding the build's run events: its materializations can be inspected."""
 
 
 @pytest.fixture(scope="session")
@@ -40,10 +40,11 @@ def built_sample(dbt_manifest, tmp_path_factory, worker_id):
     """One small sample build shared by every test that only reads its results.
 
     Built once per test run, by the first worker that asks for it, in a folder all workers
-    share; the others wait on a file lock and then read the same files. Its Dagster
-    instance is a plain SQLite one in that folder, so any worker can inspect the build's
-    materializations. Read-only by contract: a test that writes to the warehouse must use
-    ``build`` instead.
+    share; the others wait on a file lock and then read the same files. The build runs on
+    an in-memory instance (a SQLite one costs every event a connection); its run's events
+    are kept beside the warehouse and replayed into each worker's own in-memory instance,
+    so any test can inspect the build's materializations. Read-only by contract: a test
+    that writes to the warehouse must use ``build`` instead.
     """
     from filelock import FileLock
 
@@ -51,25 +52,25 @@ def built_sample(dbt_manifest, tmp_path_factory, worker_id):
     if worker_id != "master":  # each xdist worker has its own folder under the run's
         shared = shared.parent
     folder = shared / "built_sample"
-    warehouse, home, outcome_file = (
-        folder / "warehouse.duckdb",
-        folder / "dagster_home",
-        folder / "outcome.json",
-    )
+    warehouse = folder / "warehouse.duckdb"
+    outcome_file, events_file = folder / "outcome.json", folder / "events.json"
     with FileLock(str(shared / "built_sample.lock")):
         if not outcome_file.exists():
-            home.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
             with (
-                dg.DagsterInstance.from_config(str(home)) as instance,
+                dg.DagsterInstance.ephemeral() as instance,
                 pytest.MonkeyPatch.context() as mp,  # dbt reads the path; restored after
             ):
                 mp.setenv(ENV_WAREHOUSE, str(warehouse))
                 settings = Settings(warehouse=warehouse, **SMALL)
                 outcome = run_build(settings, instance, show_progress=False)
+                events_file.write_text(dg.serialize_value(instance.all_logs(outcome.run_id)))
             outcome_file.write_text(json.dumps(dataclasses.asdict(outcome)))
     outcome = BuildOutcome(**json.loads(outcome_file.read_text()))
     assert outcome.ok, outcome.failure_report()
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
+        for entry in dg.deserialize_value(events_file.read_text(), as_type=list):
+            instance.store_event(entry)
         yield BuiltWarehouse(warehouse, outcome, instance)
 
 

@@ -32,19 +32,6 @@ null_counts as (
 
 ),
 
-per_column as (
-
-    {%- for column_name in column_names %}
-    select '{{ column_name }}' as column_name, {{ adapter.quote('n_' ~ loop.index) }} as null_rows from null_counts
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-
-)
-
-select column_name, null_rows
-from per_column
-where null_rows > 0
+{{ failing_columns(column_names, 'null_counts', 'null_rows') }}
 
 {% endtest %}
