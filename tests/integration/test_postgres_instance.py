@@ -16,7 +16,7 @@ import dagster as dg
 import pytest
 
 from dagster_project.build import run_build
-from dagster_project.lib.settings import DEFAULT_DAGSTER_HOME, ENV_WAREHOUSE, Settings
+from dagster_project.lib.settings import DEFAULT_DAGSTER_HOME, Settings
 from tests.integration.conftest import SMALL
 
 SERVER_URL = os.environ.get("ROTATION_TEST_POSTGRES_URL")
@@ -47,15 +47,14 @@ def postgres_database():
 
 
 def test_the_sample_builds_on_a_postgres_backed_instance(
-    postgres_database, dbt_manifest, tmp_path, monkeypatch
+    postgres_database, dbt_manifest, tmp_path, warehouse_path, monkeypatch
 ):
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(DEFAULT_DAGSTER_HOME / "postgres" / "dagster.yaml", home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("DAGSTER_PG_URL", postgres_database)
-    warehouse = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv(ENV_WAREHOUSE, str(warehouse))
+    warehouse = warehouse_path  # conftest: a fresh file, where dbt parses incrementally
 
     with dg.DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"

@@ -1,8 +1,10 @@
 """A build killed, stopped or made to wait: real processes, real signals.
 
 Each case runs `rotation build` as a child process with its own Dagster instance (the
-project's dagster.yaml in a temporary DAGSTER_HOME) and watches its progress lines, so
-every step the test waits for is an event; the time limits only guard against a hang.
+project's dagster.yaml in a temporary DAGSTER_HOME), into conftest's ``warehouse_path``
+(a fresh file whose path dbt has seen, so it parses incrementally), and watches its
+progress lines, so every step the test waits for is an event; the time limits only guard
+against a hang.
 """
 
 from __future__ import annotations
@@ -99,8 +101,8 @@ def raw_rows(warehouse: Path, table: str) -> set[tuple]:
         return set(con.execute(f"SELECT {', '.join(columns)} FROM raw.{table}").fetchall())
 
 
-def test_a_build_killed_mid_load_is_finished_by_the_next_one(home, tmp_path, built_sample):
-    warehouse = tmp_path / "warehouse.duckdb"
+def test_a_build_killed_mid_load_is_finished_by_the_next_one(home, warehouse_path, built_sample):
+    warehouse = warehouse_path
     killed = Build(home, warehouse)
     killed.wait_for("raw.prices: replaced")  # the price load has written its rows
     killed.process.send_signal(signal.SIGKILL)
@@ -121,9 +123,9 @@ def test_a_build_killed_mid_load_is_finished_by_the_next_one(home, tmp_path, bui
     ids=["sigterm-in-dbt", "sigint-in-a-load"],
 )
 def test_a_signal_stops_the_build_cancels_its_run_and_frees_the_warehouse(
-    home, tmp_path, stop, during
+    home, warehouse_path, stop, during
 ):
-    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse = warehouse_path
     build = Build(home, warehouse)
     build.wait_for(during)
     build.process.send_signal(stop)
@@ -137,8 +139,8 @@ def test_a_signal_stops_the_build_cancels_its_run_and_frees_the_warehouse(
         con.execute("SELECT 1").fetchall()
 
 
-def test_a_build_waits_for_a_live_writer_says_for_whom_and_stops_on_sigterm(home, tmp_path):
-    warehouse = tmp_path / "warehouse.duckdb"
+def test_a_build_waits_for_a_live_writer_says_for_whom_and_stops_on_sigterm(home, warehouse_path):
+    warehouse = warehouse_path
     with wh.writer_lock(warehouse, {"run": "held-by-the-test"}, on_wait=pytest.fail):
         build = Build(home, warehouse)
         build.wait_for("waiting for the writer of")

@@ -143,10 +143,12 @@ def at(day: int) -> dt.datetime:
     return dt.datetime(2025, 1, day, 22)
 
 
-@pytest.fixture
-def built(tmp_path, market, edgar_facts) -> tuple[Path, list[dt.date]]:
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory, market, edgar_facts) -> tuple[Path, list[dt.date]]:
     """A warehouse built through the sample's second to last session, with the EDGAR facts
-    filed before FILED_BY of every stock but WITHOUT_EDGAR."""
+    filed before FILED_BY of every stock but WITHOUT_EDGAR. Built once for the module;
+    each test changes its own copy (``built``)."""
+    tmp_path = tmp_path_factory.mktemp("incremental_base")
     db = tmp_path / "warehouse.duckdb"
     prices = as_frame(market.prices(Window(START, END)))
     days = sorted(pd.Timestamp(d).date() for d in prices["trade_date"].unique())
@@ -166,6 +168,15 @@ def built(tmp_path, market, edgar_facts) -> tuple[Path, list[dt.date]]:
     dbt(db, tmp_path)
     with duckdb.connect(str(db)) as con:
         record_tested(con, latest_load(con), "test")
+    return db, days
+
+
+@pytest.fixture
+def built(built_once, tmp_path) -> tuple[Path, list[dt.date]]:
+    """The module's built warehouse, copied for one test to change."""
+    source, days = built_once
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(source, db)
     return db, days
 
 
