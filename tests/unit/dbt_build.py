@@ -93,9 +93,13 @@ def invoke_dbt(db: Path, tmp: Path, *args: str, tests_since: str | None = None):
 
 @contextmanager
 def dbt_built_warehouse(
-    tmp: Path, fill_raw: Callable[[duckdb.DuckDBPyConnection], None]
+    tmp: Path,
+    fill_raw: Callable[[duckdb.DuckDBPyConnection], None],
+    unit_tests: bool = False,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Create the raw tables, fill them with ``fill_raw``, build every model and test.
+    """Create the raw tables, fill them with ``fill_raw``, build every model and data test
+    (and every dbt unit test with ``unit_tests``: they need no data, so one module runs
+    them for the suite, ``test_dbt_project``).
 
     Yields a connection to the built warehouse. Fails with every node that did not pass,
     so a broken model names itself.
@@ -107,7 +111,8 @@ def dbt_built_warehouse(
         fill_raw(raw)
     finally:
         raw.close()
-    result = invoke_dbt(db_path, tmp, "build")
+    excludes = [] if unit_tests else ["--exclude-resource-type", "unit_test"]
+    result = invoke_dbt(db_path, tmp, "build", *excludes)
     assert result.exception is None, result.exception
     failed = [
         f"{r.node.unique_id}: {r.status} {r.message}"
@@ -115,10 +120,11 @@ def dbt_built_warehouse(
         if str(r.status) not in ("success", "pass")
     ]
     assert result.success and not failed, failed
-    # The Dagster build skips dbt's unit tests (PRODUCTION_EXCLUDES): here they must all run.
-    manifest = json.loads((stable_place(db_path)[1] / "manifest.json").read_text())
-    unit_tests_run = [r for r in result.result if r.node.resource_type == "unit_test"]
-    assert len(unit_tests_run) == len(manifest["unit_tests"]) > 0
+    if unit_tests:
+        # The Dagster build skips dbt's unit tests (PRODUCTION_EXCLUDES): here they all run.
+        manifest = json.loads((stable_place(db_path)[1] / "manifest.json").read_text())
+        unit_tests_run = [r for r in result.result if r.node.resource_type == "unit_test"]
+        assert len(unit_tests_run) == len(manifest["unit_tests"]) > 0
     con = duckdb.connect(str(db_path))
     try:
         yield con

@@ -94,7 +94,9 @@ def _fill_raw(con: duckdb.DuckDBPyConnection) -> None:
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    with dbt_built_warehouse(tmp_path_factory.mktemp("dbt_project"), _fill_raw) as con:
+    with dbt_built_warehouse(
+        tmp_path_factory.mktemp("dbt_project"), _fill_raw, unit_tests=True
+    ) as con:
         yield con
 
 
