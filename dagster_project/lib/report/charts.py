@@ -51,17 +51,32 @@ class Chart:
     """A smaller rendering for the Dagster UI (``png`` when absent)."""
 
 
+NEAR_WHITE = 250
+"""A palette colour with every channel at least this is the background, made pure white."""
+
+
+def palette_png(image: Image.Image) -> bytes:
+    """An RGB image as a palette PNG: a chart has few colours, and 256 of them look the
+    same as full colour at under half the bytes, which the page (base64) and the Dagster
+    event log carry. The fast octree quantizer takes about a third of median cut's time on
+    a chart; it averages each colour box, so the white background comes out a shade off
+    (254), and the palette entries that close to white are set back to white."""
+    quantized = image.quantize(256, method=Image.Quantize.FASTOCTREE)
+    palette = quantized.getpalette()
+    for start in range(0, len(palette), 3):
+        if min(palette[start : start + 3]) >= NEAR_WHITE:
+            palette[start : start + 3] = [255, 255, 255]
+    quantized.putpalette(palette)
+    out = io.BytesIO()
+    quantized.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 def figure_png(figure: Figure, dpi: int = DPI) -> bytes:
-    """PNG bytes of a figure (Agg canvas; the figure is not kept anywhere), as a palette
-    PNG: a chart has few colours, and 256 of them look the same as full colour at under
-    half the bytes, which the page (base64) and the Dagster event log carry."""
+    """PNG bytes of a figure (Agg canvas; the figure is not kept anywhere), as a palette PNG."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
-    # Median cut keeps the white background exactly white (the fast octree makes it 254).
-    image = Image.open(buffer).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+    return palette_png(Image.open(buffer).convert("RGB"))
 
 
 def stamp_synthetic(figure: Figure) -> Figure:
@@ -86,10 +101,7 @@ def screen_copy(png: bytes) -> bytes:
     third of the cost of drawing the figure again at the lower resolution."""
     image = Image.open(io.BytesIO(png)).convert("RGB")
     size = tuple(max(1, round(side * SCREEN_DPI / DPI)) for side in image.size)
-    small = image.resize(size, Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    small.quantize(256, method=Image.Quantize.MEDIANCUT).save(out, format="PNG", optimize=True)
-    return out.getvalue()
+    return palette_png(image.resize(size, Image.Resampling.LANCZOS))
 
 
 def render_chart(name: str, title: str, caption: str, figure: Figure, synthetic: bool) -> Chart:
