@@ -22,7 +22,7 @@ import pytest
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
 
-from dagster_project.defs.transform.dbt import ENV_TESTS_SINCE
+from dagster_project.defs.transform.dbt import ENV_TESTS_SINCE, PRODUCTION_EXCLUDES
 from dagster_project.lib.warehouse.store import ensure_raw_schema
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
@@ -111,7 +111,7 @@ def dbt_built_warehouse(
         fill_raw(raw)
     finally:
         raw.close()
-    excludes = [] if unit_tests else ["--exclude-resource-type", "unit_test"]
+    excludes = () if unit_tests else PRODUCTION_EXCLUDES
     result = invoke_dbt(db_path, tmp, "build", *excludes)
     assert result.exception is None, result.exception
     failed = [
