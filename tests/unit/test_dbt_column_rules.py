@@ -1,11 +1,13 @@
-"""The generic tests ``columns_in_range`` and ``columns_in_values`` (dbt/tests/generic/).
+"""The generic test ``column_rules`` (dbt/tests/generic/test_column_rules.sql).
 
-They replace dbt's per-column ``accepted_range`` and ``accepted_values`` with one scan per
-relation, so they must still fail on any value out of bounds or not accepted, say which
-column and how many rows, and let NULLs and the bounds themselves (unless strict) pass.
-Checked on a scratch warehouse holding only a hand-made ``marts.pe_discount`` (a relation
-with strict and inclusive lower bounds, upper bounds and accepted values), holding just the
-columns its two tests read; ``dbt test`` reads the relation, it need not be built by dbt.
+It replaces dbt's per-column ``not_null``, ``accepted_range`` and ``accepted_values`` with
+one scan, one node and one Dagster check per relation, so it must still fail on any NULL in
+a required column and on any value out of bounds or not accepted, name the column, the rule
+and the number of rows, and let NULLs and the bounds themselves (unless strict) pass the
+range and value rules. Checked on a scratch warehouse holding only a hand-made
+``marts.pe_discount`` (a relation with required columns, strict and inclusive lower bounds,
+upper bounds and accepted values), holding just the columns its rules read; ``dbt test``
+reads the relation, it need not be built by dbt.
 """
 
 from __future__ import annotations
@@ -19,36 +21,47 @@ import yaml
 from dagster_project.lib.settings import DBT_PROJECT_DIR
 from tests.unit.dbt_build import invoke_dbt
 
-RULE_TESTS = ("columns_in_range", "columns_in_values")
-PER_COLUMN_TESTS = ("accepted_range", "accepted_values")
+PER_COLUMN_TESTS = ("not_null", "accepted_range", "accepted_values")
+RULES = ("not_null", "ranges", "values")
 
 
 def relations(document: dict) -> list[tuple[str, dict]]:
-    """The models and source tables a properties file describes, by name."""
-    found = [(m["name"], m) for m in document.get("models") or []]
+    """The models, seeds and source tables a properties file describes, by name."""
+    found = [(m["name"], m) for kind in ("models", "seeds") for m in document.get(kind) or []]
     for source in document.get("sources") or []:
         found += [(f"{source['name']}.{t['name']}", t) for t in source.get("tables") or []]
     return found
 
 
-def rule_columns(relation: dict, test_name: str) -> dict:
-    """The ``columns`` mapping of the relation's ``test_name`` test ({} when it has none)."""
-    columns = {}
-    for test in relation.get("data_tests") or []:
-        if isinstance(test, dict) and test_name in test:
-            columns.update(test[test_name]["arguments"]["columns"])
-    return columns
+def column_rules_tests(relation: dict) -> list[dict]:
+    """The relation's ``column_rules`` tests (name, arguments, config as written)."""
+    return [
+        test["column_rules"]
+        for test in relation.get("data_tests") or []
+        if isinstance(test, dict) and "column_rules" in test
+    ]
+
+
+def rule_columns(relation: dict, rule: str) -> list[str]:
+    """The columns the relation's column_rules tests give ``rule`` (not_null, ranges, values)."""
+    return [
+        column
+        for test in column_rules_tests(relation)
+        for column in test["arguments"].get(rule) or []
+    ]
 
 
 def properties_files() -> list[Path]:
-    return sorted((DBT_PROJECT_DIR / "models").rglob("*.yml"))
+    return sorted(
+        path for folder in ("models", "seeds") for path in (DBT_PROJECT_DIR / folder).rglob("*.yml")
+    )
 
 
-def test_rules_name_documented_columns_and_no_per_column_test_is_left():
-    """A misspelt column in a rule's mapping fails only when the test runs; here it fails
-    at once. A per-column accepted_range / accepted_values would bring back a node, a scan
-    and an asset check per column."""
-    checked = 0
+def test_one_column_rules_test_per_relation_naming_documented_columns():
+    """A misspelt column in a rule fails only when the test runs; here it fails at once.
+    A per-column not_null / accepted_range / accepted_values, or a second column_rules
+    test without a config of its own, would bring back a node, a scan and an asset check."""
+    checked = {rule: 0 for rule in RULES}
     for path in properties_files():
         for name, relation in relations(yaml.safe_load(path.read_text()) or {}):
             documented = [c["name"] for c in relation.get("columns") or []]
@@ -56,16 +69,21 @@ def test_rules_name_documented_columns_and_no_per_column_test_is_left():
                 for test in column.get("data_tests") or []:
                     key = test if isinstance(test, str) else next(iter(test))
                     assert key not in PER_COLUMN_TESTS, f"{path.name}: {name}.{column['name']}"
-            for test_name in RULE_TESTS:
-                for column in rule_columns(relation, test_name):
-                    assert column in documented, f"{path.name}: {test_name} {name}.{column}"
-                    checked += 1
-    assert checked >= 68  # the 40 ranges and 28 value lists they replaced are all found
+            tests = column_rules_tests(relation)
+            assert len([t for t in tests if "config" not in t]) <= 1, f"{path.name}: {name}"
+            for test in tests:
+                assert set(test["arguments"]) <= set(RULES), f"{path.name}: {name}"
+                assert test["name"].startswith(f"column_rules_{name.replace('.', '_')}"), name
+            for rule in RULES:
+                for column in rule_columns(relation, rule):
+                    assert column in documented, f"{path.name}: {rule} {name}.{column}"
+                    checked[rule] += 1
+    # the 40 ranges and 28 value lists of the old per-column tests are all found, and the
+    # required columns of every relation
+    assert checked["ranges"] >= 40 and checked["values"] >= 28 and checked["not_null"] >= 200
 
 
-def scratch_pe_discount(db: Path, rows: list[dict]) -> None:
-    """A warehouse whose marts.pe_discount holds just ``rows``: the columns the rules read
-    (numbers for the bounded ones, text for the listed ones), NULL where a row omits one."""
+def pe_discount_rules() -> dict[str, list[str]]:
     (model,) = [
         m
         for name, m in relations(
@@ -73,8 +91,21 @@ def scratch_pe_discount(db: Path, rows: list[dict]) -> None:
         )
         if name == "pe_discount"
     ]
-    types = {c: "DOUBLE" for c in rule_columns(model, "columns_in_range")}
-    types |= {c: "VARCHAR" for c in rule_columns(model, "columns_in_values")}
+    return {rule: rule_columns(model, rule) for rule in RULES}
+
+
+def filled() -> dict[str, int]:
+    """A value for every required column of pe_discount (none of them has another rule)."""
+    return dict.fromkeys(pe_discount_rules()["not_null"], 1)
+
+
+def scratch_pe_discount(db: Path, rows: list[dict]) -> None:
+    """A warehouse whose marts.pe_discount holds just ``rows``: the columns the rules read
+    (numbers for the required and bounded ones, text for the listed ones), NULL where a
+    row omits one."""
+    rules = pe_discount_rules()
+    types = {c: "DOUBLE" for c in [*rules["not_null"], *rules["ranges"]]}
+    types |= {c: "VARCHAR" for c in rules["values"]}
     with duckdb.connect(str(db)) as con:
         con.execute("CREATE SCHEMA marts")
         con.execute(
@@ -91,61 +122,70 @@ def scratch_pe_discount(db: Path, rows: list[dict]) -> None:
             )
 
 
-def rule_results(db: Path, tmp: Path) -> dict[str, tuple[bool, list[tuple[str, int]]]]:
-    """Run pe_discount's two rule tests, storing their failing rows.
+def rule_results(db: Path, tmp: Path) -> tuple[bool, list[tuple[str, str, int]]]:
+    """Run pe_discount's column_rules test, storing its failing rows.
 
-    Returns, per test, whether it passed and its result rows (column_name, violating_rows).
+    Returns whether it passed and its result rows (column_name, rule, failing_rows).
     """
     result = invoke_dbt(
         db,
         tmp,
         "test",
         "--select",
-        *(f"pe_discount,test_name:{test_name}" for test_name in RULE_TESTS),
+        "pe_discount,test_name:column_rules",
         "--store-failures",
     )
     assert result.exception is None, result.exception
-    assert len(result.result) == len(RULE_TESTS)
-    outcomes = {}
+    (run,) = result.result
+    assert run.node.name == "column_rules_pe_discount"
     with duckdb.connect(str(db)) as con:
-        for run in result.result:
-            rows = con.execute(
-                f"SELECT column_name, violating_rows FROM {run.node.relation_name} "
-                "ORDER BY column_name"
-            ).fetchall()
-            test_name = run.node.test_metadata.name
-            outcomes[test_name] = (str(run.status) == "pass", rows)
-    return outcomes
+        rows = con.execute(
+            f"SELECT column_name, rule, failing_rows FROM {run.node.relation_name} "
+            "ORDER BY column_name, rule"
+        ).fetchall()
+    return str(run.status) == "pass", rows
 
 
 @pytest.mark.slow
-def test_values_out_of_range_or_not_accepted_fail_naming_the_column_and_its_rows(tmp_path):
+def test_nulls_values_out_of_range_or_not_accepted_fail_naming_column_rule_and_rows(tmp_path):
     db = tmp_path / "warehouse.duckdb"
     scratch_pe_discount(
         db,
         [
             # 0 breaks the strict lower bound; -1 and 1 are on inclusive bounds and pass
-            {"small_trailing_pe": 0.0, "discount": -1.0, "discount_percentile": 1.0},
+            {**filled(), "small_trailing_pe": 0.0, "discount": -1.0, "discount_percentile": 1.0},
             # below the inclusive -1, above the inclusive 1, a reason not in the list
             {
+                **filled(),
                 "small_trailing_pe": 12.0,
                 "discount": -1.5,
                 "discount_percentile": 1.2,
                 "small_forward_pe_null_reason": "stale",
             },
-            {"small_trailing_pe": -3.0, "discount_percentile": -0.1},
-            {"large_forward_pe_null_reason": "thin_coverage"},
+            # two required columns NULL
+            {
+                **filled(),
+                "trade_date": None,
+                "small_constituents": None,
+                "small_trailing_pe": -3.0,
+                "discount_percentile": -0.1,
+            },
+            {**filled(), "trade_date": None, "large_forward_pe_null_reason": "thin_coverage"},
         ],
     )
     (tmp_path / "target").mkdir()
 
-    outcomes = rule_results(db, tmp_path)
+    passed, rows = rule_results(db, tmp_path)
 
-    assert outcomes["columns_in_range"] == (
-        False,
-        [("discount", 1), ("discount_percentile", 2), ("small_trailing_pe", 2)],
-    )
-    assert outcomes["columns_in_values"] == (False, [("small_forward_pe_null_reason", 1)])
+    assert not passed
+    assert rows == [
+        ("discount", "range", 1),
+        ("discount_percentile", "range", 2),
+        ("small_constituents", "not_null", 1),
+        ("small_forward_pe_null_reason", "values", 1),
+        ("small_trailing_pe", "range", 2),
+        ("trade_date", "not_null", 2),
+    ]
 
 
 @pytest.mark.slow
@@ -155,17 +195,20 @@ def test_values_on_the_bounds_in_the_lists_or_null_pass_with_no_rows(tmp_path):
         db,
         [
             {
+                **filled(),
                 "small_trailing_pe": 0.5,
                 "discount": -1.0,
                 "discount_percentile": 0.0,
                 "small_forward_pe_null_reason": "no_snapshot",
             },
-            {"discount_percentile": 1.0, "large_forward_pe_null_reason": "earnings_not_positive"},
-            {"discount": None, "small_forward_pe_null_reason": None},  # all NULL
+            {
+                **filled(),
+                "discount_percentile": 1.0,
+                "large_forward_pe_null_reason": "earnings_not_positive",
+            },
+            {**filled(), "discount": None, "small_forward_pe_null_reason": None},  # all NULL
         ],
     )
     (tmp_path / "target").mkdir()
 
-    outcomes = rule_results(db, tmp_path)
-
-    assert outcomes == {"columns_in_range": (True, []), "columns_in_values": (True, [])}
+    assert rule_results(db, tmp_path) == (True, [])

@@ -137,9 +137,9 @@ def test_dbt_tests_only_the_window_when_given_one(tmp_path):
 
     assert dbt_test(db, tmp_path, since=DAYS[1].isoformat()) == []
     failing = dbt_test(db, tmp_path, since=None)
-    assert failing == ["columns_in_range_stg_raw__prices"], failing
+    assert failing == ["column_rules_stg_raw__prices"], failing
     failing = dbt_test(db, tmp_path, since=DAYS[0].isoformat())
-    assert failing == ["columns_in_range_stg_raw__prices"], failing
+    assert failing == ["column_rules_stg_raw__prices"], failing
 
 
 @pytest.mark.slow

@@ -21,16 +21,16 @@ def test_every_raw_table_is_a_dbt_source_with_the_schemas_columns():
 
 
 def required_columns(table: dict) -> list[str]:
-    """The columns a source table's ``not_null_columns`` tests require to be filled.
+    """The columns a source table's ``column_rules`` tests require to be filled (``not_null``).
 
     dbt takes a generic test's arguments under ``arguments:`` or (older style) beside
     its config; both are read so a test written either way still counts.
     """
     required = []
     for test in table.get("data_tests") or []:
-        if isinstance(test, dict) and "not_null_columns" in test:
-            spec = test["not_null_columns"] or {}
-            required += (spec.get("arguments") or spec)["column_names"]
+        if isinstance(test, dict) and "column_rules" in test:
+            spec = test["column_rules"] or {}
+            required += (spec.get("arguments") or spec).get("not_null") or []
     return required
 
 

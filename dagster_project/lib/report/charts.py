@@ -75,7 +75,15 @@ def palette_png(image: Image.Image) -> bytes:
 def figure_png(figure: Figure, dpi: int = DPI) -> bytes:
     """PNG bytes of a figure (Agg canvas; the figure is not kept anywhere), as a palette PNG."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    # uncompressed: this PNG is only read back here, to be quantized and then compressed
+    figure.savefig(
+        buffer,
+        format="png",
+        dpi=dpi,
+        bbox_inches="tight",
+        facecolor="white",
+        pil_kwargs={"compress_level": 0},
+    )
     return palette_png(Image.open(buffer).convert("RGB"))
 
 
