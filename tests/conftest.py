@@ -52,20 +52,20 @@ LONGEST_FILES_FIRST = (
     "tests/integration/test_stop_and_crash.py",  # with the shared sample build (conftest)
     "tests/benchmarks/test_harness.py",
     "tests/integration/test_build.py",
-    "tests/e2e/test_dagster_ui.py",
     "tests/unit/test_dbt_incremental.py",
+    "tests/e2e/test_dagster_ui.py",
     "tests/integration/test_real_sources.py",
-    "tests/integration/test_readme_commands.py",
-    "tests/integration/test_reliability.py",
-    "tests/integration/test_edgar.py",
     "tests/integration/test_postgres_instance.py",
-    "tests/integration/test_etf_holdings.py",
-    "tests/integration/test_edgar_real_filings.py",
+    "tests/integration/test_readme_commands.py",
     "tests/unit/test_dbt_project.py",
+    "tests/integration/test_reliability.py",
+    "tests/integration/test_edgar_real_filings.py",
+    "tests/integration/test_edgar.py",
+    "tests/integration/test_etf_holdings.py",
+    "tests/integration/test_report.py",
     "tests/unit/test_dbt_returns.py",
     "tests/unit/test_dbt_analytics.py",
     "tests/integration/test_definitions.py",
-    "tests/integration/test_report.py",
 )
 """Test files by their time in a full run (``--durations``), longest first. A file runs on
 one worker (``--dist loadfile``), and workers take files in collection order
