@@ -195,7 +195,8 @@ def test_yahoo_throttling_and_fred_timeouts_fail_the_run_cleanly(
     series.write_text("series:\n  - id: DFF\n  - id: DGS2\n")
     monkeypatch.setattr(source, "FRED_SERIES_FILE", series)
     monkeypatch.setattr(fred, "FRED_GRAPH_CSV", f"{black_hole}/graph/fredgraph.csv")
-    monkeypatch.setattr(fred, "TIMEOUT_SECONDS", 0.2)
+    # the black hole never answers: any timeout times out, and each attempt waits for one
+    monkeypatch.setattr(fred, "TIMEOUT_SECONDS", 0.05)
     monkeypatch.setattr(fred, "REQUESTS_PER_MINUTE", 60_000)
     monkeypatch.delenv("FRED_API_KEY", raising=False)
     with wh.connect(warehouse_path) as con:  # what earlier nights loaded
