@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from dagster_project.defs.transform.dbt import (
+    PRODUCTION_EXCLUDES,
     data_tests_since,
     edgar_tests_since,
     latest_load,
@@ -72,8 +73,10 @@ def edgar_facts(market) -> pd.DataFrame:
 
 
 def dbt(db: Path, tmp: Path, *flags: str, command: str = "run", since: dt.date | None = None):
-    """``dbt <command>`` of the incremental models and everything upstream, in-process;
-    ``since`` scopes the large relations' data tests as the Dagster asset does."""
+    """``dbt <command>`` of the incremental models and everything upstream, in-process, as
+    the Dagster asset runs it: ``since`` scopes the large relations' data tests, and dbt's
+    unit tests (model logic on fixed inputs, run once per suite by ``test_dbt_project``)
+    are left out of a ``build``."""
     result = invoke_dbt(
         db,
         tmp,
@@ -81,6 +84,7 @@ def dbt(db: Path, tmp: Path, *flags: str, command: str = "run", since: dt.date |
         "--select",
         "+int_stock_period_returns",
         "+stock_valuation_daily",
+        *(PRODUCTION_EXCLUDES if command == "build" else ()),
         *flags,
         tests_since=since and since.isoformat(),
     )
