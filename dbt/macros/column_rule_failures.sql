@@ -93,3 +93,14 @@ where failing_rows > 0
 order by check_number
 
 {% endmacro %}
+
+
+{#- Whether `value` is a non-empty list of non-blank strings (column names, conditions). -#}
+{% macro is_list_of_text(value) %}
+    {{- return(
+        value is not string and value is not mapping and value is iterable
+        and value | length > 0
+        and value | reject('string') | list | length == 0
+        and value | map('trim') | reject('equalto', '') | list | length == value | length
+    ) -}}
+{% endmacro %}

@@ -420,7 +420,10 @@ ALL_SIX = (
         ({"grain": []}, "grain must be a non-empty list of columns"),
         ({"unique": [["k1", "k2"]]}, "unique must be a non-empty list of single columns"),
         ({"expressions": "lo <= hi"}, "expressions must be a non-empty list of SQL conditions"),
-        ({"expressions": ["lo <= hi", 3]}, "expressions must each be a SQL condition"),
+        (
+            {"expressions": ["lo <= hi", 3]},
+            "expressions must be a non-empty list of SQL conditions (text)",
+        ),
     ],
 )
 def test_bad_arguments_stop_dbt_naming_the_argument(tmp_path, arguments, message):

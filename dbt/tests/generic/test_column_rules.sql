@@ -57,8 +57,7 @@
 {%- set checks = [] -%}
 
 {%- if grain is not none -%}
-    {%- if grain is string or grain is mapping or grain is not iterable or grain | length == 0
-          or grain | reject('string') | list | length > 0 -%}
+    {%- if not is_list_of_text(grain) -%}
         {%- do exceptions.raise_compiler_error(
             prefix ~ 'grain must be a non-empty list of columns (one row per combination), got '
             ~ grain
@@ -73,8 +72,7 @@
 {%- endif -%}
 
 {%- if unique is not none -%}
-    {%- if unique is string or unique is mapping or unique is not iterable
-          or unique | length == 0 or unique | reject('string') | list | length > 0 -%}
+    {%- if not is_list_of_text(unique) -%}
         {%- do exceptions.raise_compiler_error(
             prefix ~ 'unique must be a non-empty list of single columns, each unique on its '
             ~ 'own (a combination of columns is the grain), got ' ~ unique
@@ -91,8 +89,7 @@
 {%- endif -%}
 
 {%- if not_null is not none -%}
-    {%- if not_null is string or not_null is mapping or not_null is not iterable
-          or not_null | length == 0 -%}
+    {%- if not is_list_of_text(not_null) -%}
         {%- do exceptions.raise_compiler_error(
             prefix ~ 'not_null must be a non-empty list of columns, got ' ~ not_null
         ) -%}
@@ -172,18 +169,13 @@
 {%- endif -%}
 
 {%- if expressions is not none -%}
-    {%- if expressions is string or expressions is mapping or expressions is not iterable
-          or expressions | length == 0 -%}
+    {%- if not is_list_of_text(expressions) -%}
         {%- do exceptions.raise_compiler_error(
-            prefix ~ 'expressions must be a non-empty list of SQL conditions, got ' ~ expressions
+            prefix ~ 'expressions must be a non-empty list of SQL conditions (text), got '
+            ~ expressions
         ) -%}
     {%- endif -%}
     {%- for expression in expressions -%}
-        {%- if expression is not string or expression | trim | length == 0 -%}
-            {%- do exceptions.raise_compiler_error(
-                prefix ~ 'expressions must each be a SQL condition (text), got ' ~ expression
-            ) -%}
-        {%- endif -%}
         {%- do checks.append({
             'column_name': expression | trim,
             'rule': 'expression',
@@ -195,3 +187,4 @@
 {{ column_rule_failures(model, checks) }}
 
 {% endtest %}
+
